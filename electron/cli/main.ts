@@ -1,0 +1,67 @@
+/**
+ * `distill-studio` command-line entry: the same core as the desktop app, no UI. Each command validates all
+ * of its flags before doing anything; a usage error prints the command's usage and exits with code 2.
+ */
+import { UsageError } from './args.ts';
+import * as evalCommand from './commands/eval.ts';
+import * as trainTeacher from './commands/train-teacher.ts';
+
+export interface CommandIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+interface Command {
+  usage: string;
+  run(argv: string[], io: CommandIo): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  'train-teacher': trainTeacher,
+  eval: evalCommand,
+};
+
+const USAGE = `Usage: distill-studio <command> [flags]
+
+Commands:
+  train-teacher   train a DQN teacher, evaluate it on 20 greedy episodes, save the model bundle
+  eval            evaluate a saved model bundle greedily on the fixed test seeds
+
+Run "distill-studio <command> --help" for a command's flags.`;
+
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`distill-studio: unknown command "${name}"; known: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`distill-studio ${name}: ${err.message}\n${command.usage}\n`);
+      return 2;
+    }
+    io.stderr(`distill-studio ${name}: ${(err as Error).message}\n`);
+    if (process.env.DISTILL_DEBUG) io.stderr(`${(err as Error).stack}\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry || process.env.DISTILL_CLI_ENTRY === '1') {
+  const code = await main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { APP_VERSION } from '../core/version.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(p);
+    return /\.(ts|js|mjs|svelte)$/.test(e.name) ? [p] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const found: string[] = [];
+  for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g)) {
+    found.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
+  }
+  return found;
+}
+
+describe('module boundaries (STYLE.md §5)', () => {
+  it('core/ imports neither electron, svelte, better-sqlite3, nor db/ electron/ renderer/', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles(path.join(root, 'core'))) {
+      for (const spec of imports(file)) {
+        const forbidden = /^(electron|svelte|better-sqlite3)(\/|$)/.test(spec) || /(^|\/)\.\.\/(db|electron|renderer)(\/|$)/.test(spec);
+        if (forbidden) offenders.push(`${path.relative(root, file)} imports ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('the boundary check sees imports (it would catch a violation)', () => {
+    const sample = path.join(root, 'core', 'nn', 'tf.ts');
+    expect(imports(sample)).toContain('@tensorflow/tfjs');
+  });
+
+  it('APP_VERSION equals package.json version', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    expect(APP_VERSION).toBe(pkg.version);
+  });
+});

@@ -1,0 +1,67 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { presetConfig } from '../../../core/dqn/presets.ts';
+import { trainTeacher, type MetricPoint } from '../../../core/dqn/train-teacher.ts';
+import { episodeSeeds, evaluatePolicy } from '../../../core/eval/evaluate.ts';
+import { METRIC_KEYS } from '../../../core/metrics.ts';
+import { useBackend } from '../../helpers.ts';
+
+beforeAll(useBackend);
+
+const tiny = (env: 'CartPole-v1' | 'Acrobot-v1' | 'MountainCar-v0', seed = 1) => ({
+  ...presetConfig(env, 'default'),
+  env,
+  seed,
+  totalSteps: 1200,
+  learningStarts: 200,
+  trainFreq: 100,
+  gradientSteps: 10,
+  numEnvs: 2,
+  hiddenSizes: [16],
+  evalEvery: 600,
+  evalEpisodes: 2,
+});
+
+describe('trainTeacher (smoke)', () => {
+  it.each(['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0'] as const)('%s: runs a tiny budget and records metrics', async (env) => {
+    const points: MetricPoint[] = [];
+    const progress: number[] = [];
+    const r = await trainTeacher(tiny(env), { onMetrics: (p) => points.push(...p), onProgress: (p) => progress.push(p.envSteps), progressEvery: 400 });
+    expect(r.envSteps).toBe(1200);
+    expect(r.gradientSteps).toBe(100); // (1200 − 200) / 100 blocks × 10
+    expect(r.evaluations.map((e) => e.step)).toEqual([600, 1200]);
+    const keys = new Set(points.map((p) => p.key));
+    for (const k of [METRIC_KEYS.tdLoss, METRIC_KEYS.epsilon, METRIC_KEYS.evalMeanReturn, METRIC_KEYS.episodicReturn]) expect(keys).toContain(k);
+    expect(points.filter((p) => p.key === METRIC_KEYS.tdLoss).every((p) => Number.isFinite(p.value))).toBe(true);
+    expect(progress.at(-1)).toBe(1200);
+    r.network.dispose();
+  });
+
+  it('is deterministic given the seed and backend', async () => {
+    const a = await trainTeacher(tiny('CartPole-v1', 7));
+    const b = await trainTeacher(tiny('CartPole-v1', 7));
+    const c = await trainTeacher(tiny('CartPole-v1', 8));
+    expect(a.network.getWeights()).toEqual(b.network.getWeights());
+    expect(a.network.getWeights()).not.toEqual(c.network.getWeights());
+    for (const r of [a, b, c]) r.network.dispose();
+  });
+
+  it('can be cancelled', async () => {
+    const controller = new AbortController();
+    const run = trainTeacher({ ...tiny('CartPole-v1'), totalSteps: 100_000 }, { signal: controller.signal, progressEvery: 100, onProgress: (p) => p.envSteps >= 300 && controller.abort() });
+    await expect(run).rejects.toThrow(/cancelled/);
+  });
+
+  it('fails clearly when the loss diverges', async () => {
+    await expect(trainTeacher({ ...tiny('CartPole-v1'), learningRate: 1e30, maxGradNorm: 0, loss: 'mse' })).rejects.toThrow(/training diverged: TD loss is (NaN|Infinity)/);
+  });
+});
+
+describe('trainTeacher (learning)', () => {
+  it('CartPole-v1 default preset reaches the reward threshold (475) in greedy test evaluation', async () => {
+    const r = await trainTeacher({ ...presetConfig('CartPole-v1', 'default'), env: 'CartPole-v1', seed: 1 });
+    expect(r.thresholdStep).not.toBeNull();
+    const ev = evaluatePolicy('CartPole-v1', (o, b) => r.network.act(o, b), episodeSeeds(20));
+    expect(ev.mean).toBeGreaterThanOrEqual(475);
+    r.network.dispose();
+  }, 300_000);
+});

@@ -1,0 +1,6 @@
+import { selectBackend } from '../core/nn/backend.ts';
+
+/** Activates the best available backend (wasm on the build machines) once per test file. */
+export async function useBackend(): Promise<string> {
+  return (await selectBackend('auto')).name;
+}
