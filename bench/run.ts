@@ -1,0 +1,171 @@
+/**
+ * `npm run bench [-- --only a,b] [-- --quick]`: micro and macro benchmarks of the studio on this machine.
+ * Prints a table per section and writes everything, with the machine's description, to
+ * bench/results/<date>-<host>.json. Sections: train-step, forward, env, teacher.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { presetConfig } from '../core/dqn/presets.ts';
+import { ReplayBuffer } from '../core/dqn/replay-buffer.ts';
+import { TdLearner } from '../core/dqn/td-learner.ts';
+import { trainTeacher } from '../core/dqn/train-teacher.ts';
+import { ENV_IDS, VectorEnv, createEnv } from '../core/envs/index.ts';
+import { episodeSeeds, evaluatePolicy } from '../core/eval/evaluate.ts';
+import { selectBackend } from '../core/nn/backend.ts';
+import { QNetwork } from '../core/nn/q-network.ts';
+import { Rng } from '../core/util/rng.ts';
+import { APP_VERSION } from '../core/version.ts';
+
+const { values: flags } = parseArgs({
+  options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' } },
+  allowPositionals: false,
+});
+const SECTIONS = ['train-step', 'forward', 'env', 'teacher'] as const;
+const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
+for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
+const quick = flags.quick === true;
+
+type Row = Record<string, string | number | null>;
+const results: Record<string, Row[]> = {};
+
+function table(title: string, rows: Row[]): void {
+  results[title] = rows;
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]);
+  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  console.log(`\n## ${title}`);
+  console.log(cols.map((c, i) => c.padEnd(widths[i])).join(' | '));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const r of rows) console.log(cols.map((c, i) => cell(r[c]).padEnd(widths[i])).join(' | '));
+}
+
+/** Median of per-iteration milliseconds over `iters` runs after `warmup`. */
+function timeIt(fn: () => void, iters: number, warmup = Math.max(3, iters / 10)): { median: number; mean: number } {
+  for (let i = 0; i < warmup; i++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  return { median: samples[samples.length >> 1], mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+const backend = await selectBackend((flags.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+const machine = {
+  host: os.hostname(),
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  platform: `${process.platform}-${process.arch}`,
+  node: process.versions.node,
+  backend: backend.name,
+  appVersion: APP_VERSION,
+};
+console.log(`Distill Studio bench — ${machine.cpu} × ${machine.cores}, ${machine.memoryGiB} GiB, Node ${machine.node}, backend ${backend.name}`);
+
+if (only.has('train-step')) {
+  const rows: Row[] = [];
+  for (const h of [64, 256]) {
+    for (const b of [64, 128, 256]) {
+      const rng = new Rng(1);
+      const spec = { inputSize: 4, hiddenSizes: [h, h], outputSize: 2 };
+      const online = QNetwork.create(spec, rng);
+      const target = online.clone();
+      const buffer = new ReplayBuffer(4096, 4);
+      for (let i = 0; i < 4096; i++) buffer.add(Float32Array.from([rng.normal(), rng.normal(), rng.normal(), rng.normal()]), rng.int(2), 1, Float32Array.from([rng.normal(), rng.normal(), rng.normal(), rng.normal()]), rng.random() < 0.05);
+      const batch = buffer.sample(rng, buffer.allocateBatch(b));
+      // Adam on the online net only, as the peer's microbench (plain MSE regression step).
+      const mse = new TdLearner(online, target, { gamma: 0.99, loss: 'mse', doubleDqn: false, maxGradNorm: 0, learningRate: 1e-3, adamEpsilon: 1e-8 });
+      const adam = timeIt(() => mse.step(batch), quick ? 30 : 200);
+      mse.drainStats();
+      // A full DQN update as the teacher runs it: sample, target forward, Huber, clip, Adam.
+      const dqn = new TdLearner(online, target, { gamma: 0.99, loss: 'huber', doubleDqn: false, maxGradNorm: 10, learningRate: 1e-3, adamEpsilon: 1e-8 });
+      const full = timeIt(() => dqn.step(buffer.sample(rng, batch)), quick ? 30 : 200);
+      dqn.drainStats();
+      rows.push({ hidden: h, batch: b, params: online.paramCount, 'td step ms (median)': adam.median, 'dqn update ms (median)': full.median, 'updates/s': 1000 / full.median });
+      mse.dispose();
+      dqn.dispose();
+      online.dispose();
+      target.dispose();
+    }
+  }
+  table('train-step (Adam, MLP 4-H-H-2)', rows);
+}
+
+if (only.has('forward')) {
+  const rows: Row[] = [];
+  for (const h of [64, 256]) {
+    const net = QNetwork.create({ inputSize: 4, hiddenSizes: [h, h], outputSize: 2 }, new Rng(1));
+    for (const b of [1, 32]) {
+      const obs = new Float32Array(4 * b).map((_, i) => Math.sin(i));
+      const t = timeIt(() => net.act(obs, b), quick ? 200 : 2000);
+      rows.push({ hidden: h, batch: b, 'ms per call (median)': t.median, 'µs per observation': (t.median * 1000) / b });
+    }
+    net.dispose();
+  }
+  table('forward (greedy action, read back)', rows);
+}
+
+if (only.has('env')) {
+  const rows: Row[] = [];
+  for (const id of ENV_IDS) {
+    const env = createEnv(id);
+    const rng = new Rng(1);
+    env.reset(1);
+    const n = quick ? 100_000 : 1_000_000;
+    let t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const r = env.step(rng.int(env.actionCount));
+      if (r.terminated || r.truncated) env.reset();
+    }
+    const single = n / ((performance.now() - t0) / 1000);
+    const copies = 16;
+    const venv = new VectorEnv(id, copies);
+    venv.reset(1);
+    const actions = new Int32Array(copies);
+    t0 = performance.now();
+    for (let i = 0; i < n / copies; i++) {
+      for (let k = 0; k < copies; k++) actions[k] = rng.int(env.actionCount);
+      venv.step(actions);
+    }
+    const vector = n / ((performance.now() - t0) / 1000);
+    rows.push({ env: id, 'single steps/s': Math.round(single), [`vector(${copies}) steps/s`]: Math.round(vector) });
+  }
+  table('env steps per second (random actions, auto-reset)', rows);
+}
+
+if (only.has('teacher')) {
+  const rows: Row[] = [];
+  const seeds = (flags.seeds ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
+  for (const seed of seeds) {
+    const config = { ...presetConfig('CartPole-v1', 'default'), env: 'CartPole-v1' as const, seed };
+    const t0 = performance.now();
+    const r = await trainTeacher(config);
+    const wall = (performance.now() - t0) / 1000;
+    const ev = evaluatePolicy('CartPole-v1', (o, b) => r.network.act(o, b), episodeSeeds(20));
+    rows.push({
+      env: 'CartPole-v1',
+      seed,
+      preset: 'default',
+      'threshold step': r.thresholdStep,
+      'time to threshold s (train)': r.thresholdSeconds === null ? null : Number(r.thresholdSeconds.toFixed(1)),
+      'wall s (full run)': Number(wall.toFixed(1)),
+      'updates/s': Math.round(r.gradientSteps / r.trainSeconds),
+      'test return (20 ep)': `${ev.mean.toFixed(1)} ± ${ev.std.toFixed(1)}`,
+    });
+    r.network.dispose();
+  }
+  table('CartPole-v1 teacher time-to-threshold (validation mean ≥ 475, eval time excluded)', rows);
+}
+
+const dir = path.resolve(import.meta.dirname, 'results');
+fs.mkdirSync(dir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const file = path.join(dir, `${stamp}-${quick ? 'quick' : 'full'}.json`);
+fs.writeFileSync(file, `${JSON.stringify({ createdAt: new Date().toISOString(), machine, quick, results }, null, 2)}\n`);
+console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
