@@ -17,6 +17,14 @@ export const METRIC_KEYS = {
   qValues: 'losses/q_values',
   /** Gradient updates done so far. */
   gradientSteps: 'train/gradient_steps',
+  /** Distillation: mean of L = α·L_hard + (1−α)·L_soft since the last record. */
+  distillLoss: 'losses/distill_loss',
+  /** Distillation: mean L_hard since the last record. */
+  hardLoss: 'losses/hard_loss',
+  /** Distillation: mean L_soft since the last record. */
+  softLoss: 'losses/soft_loss',
+  /** Distillation: α in force. */
+  alpha: 'charts/alpha',
   /** Mean greedy return on the validation episode seeds (periodic evaluation). */
   evalMeanReturn: 'eval/mean_return',
   /** Std of the greedy return on the validation episode seeds. */

@@ -18,6 +18,10 @@ export interface KnowledgeBaseMeta {
   /** ε of the teacher's ε-greedy behaviour during extraction. */
   readonly epsilon: number;
   readonly createdAt: string;
+  /** Episodes cut short by the extraction budget (left out of the episode-return statistics). */
+  readonly incompleteEpisodes?: readonly number[];
+  /** Env copies of the rollout. */
+  readonly numEnvs?: number;
 }
 
 export interface KnowledgeBase {
@@ -43,7 +47,7 @@ export interface KnowledgeBaseStats {
   readonly stateMax: number[];
   /** Fraction of rows per action. */
   readonly actionMix: number[];
-  /** Undiscounted returns of the complete episodes the rows came from. */
+  /** Undiscounted returns of the complete episodes the rows came from (not those cut by the budget). */
   readonly episodeReturns: number[];
   readonly meanEpisodeReturn: number;
   /** Mean and std of the teacher's max-Q over the rows. */
@@ -81,6 +85,7 @@ export function knowledgeBaseStats(kb: KnowledgeBase): KnowledgeBaseStats {
   const max = new Array<number>(n).fill(-Infinity);
   const counts = new Array<number>(a).fill(0);
   const episodeReturns: number[] = [];
+  const incomplete = new Set(kb.meta.incompleteEpisodes ?? []);
   let running = 0;
   let greedy = 0;
   let qSum = 0;
@@ -104,7 +109,7 @@ export function knowledgeBaseStats(kb: KnowledgeBase): KnowledgeBaseStats {
     qSq += q * q;
     running += kb.rewards[i];
     if (kb.episodeEnd[i]) {
-      episodeReturns.push(running);
+      if (!incomplete.has(kb.episode[i])) episodeReturns.push(running);
       running = 0;
     }
   }

@@ -3,8 +3,6 @@
  * of its flags before doing anything; a usage error prints the command's usage and exits with code 2.
  */
 import { UsageError } from './args.ts';
-import * as evalCommand from './commands/eval.ts';
-import * as trainTeacher from './commands/train-teacher.ts';
 
 export interface CommandIo {
   stdout(text: string): void;
@@ -16,9 +14,14 @@ interface Command {
   run(argv: string[], io: CommandIo): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = {
-  'train-teacher': trainTeacher,
-  eval: evalCommand,
+// Loaded on demand: a command pays only for the modules it uses.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'train-teacher': () => import('./commands/train-teacher.ts'),
+  eval: () => import('./commands/eval.ts'),
+  extract: () => import('./commands/extract.ts'),
+  distill: () => import('./commands/distill.ts'),
+  baseline: () => import('./commands/baseline.ts'),
+  sweep: () => import('./commands/sweep.ts'),
 };
 
 const USAGE = `Usage: distill-studio <command> [flags]
@@ -26,6 +29,10 @@ const USAGE = `Usage: distill-studio <command> [flags]
 Commands:
   train-teacher   train a DQN teacher, evaluate it on 20 greedy episodes, save the model bundle
   eval            evaluate a saved model bundle greedily on the fixed test seeds
+  extract         roll a teacher out and store its Q-values in a knowledge-base file
+  distill         train a student with α·L_hard + (1−α)·L_soft from a teacher (and its knowledge base)
+  baseline        train a student architecture from scratch with plain DQN on an env-step budget
+  sweep           distil a grid of student sizes × α × seeds, with baselines, and tabulate the frontier
 
 Run "distill-studio <command> --help" for a command's flags.`;
 
@@ -35,11 +42,12 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     io.stderr(`distill-studio: unknown command "${name}"; known: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 2;
   }
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(`${command.usage}\n`);
     return 0;

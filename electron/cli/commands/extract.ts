@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { extractKnowledge } from '../../../core/kb/extract.ts';
+import { saveKnowledgeBaseFile } from '../../../core/kb/kb-file.ts';
+import { knowledgeBaseStats } from '../../../core/kb/knowledge-base.ts';
+import { isEnvId } from '../../../core/envs/index.ts';
+import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
+import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
+import type { CommandIo } from '../main.ts';
+import { ProgressBar } from '../progress.ts';
+import { numberFlag, teacherFlag, timestamp } from '../shared.ts';
+import { round } from './train-teacher.ts';
+
+export const usage = `Usage: distill-studio extract --teacher DIR --steps N --seed S [--epsilon E] [--out FILE] [--backend NAME] [--json]
+  --teacher  a teacher model bundle folder
+  --steps    transitions to record
+  --seed     seed of the rollout
+  --epsilon  ε of the teacher's ε-greedy behaviour (default 0.05)
+  --out      knowledge-base file (default runs/kb/<env>-seed<S>-<time>.dskb)
+  --backend  ${BACKEND_NAMES.join(' | ')} | auto
+  --json     print one JSON summary as the last stdout line`;
+
+export async function run(argv: string[], io: CommandIo): Promise<number> {
+  const flags = parseFlags(argv, {
+    teacher: { type: 'string' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    epsilon: { type: 'string' },
+    out: { type: 'string' },
+    backend: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const steps = requireFlag('steps', intFlag('steps', flags.steps, { min: 1, max: 50_000_000 }));
+  const seed = requireFlag('seed', intFlag('seed', flags.seed, { min: 0, max: 2 ** 31 - 1 }));
+  const epsilon = numberFlag('epsilon', flags.epsilon, { min: 0, max: 1 }) ?? 0.05;
+  const backendName = choiceFlag('backend', flags.backend, [...BACKEND_NAMES, 'auto'] as const) ?? 'auto';
+  const backend = await selectBackend(backendName);
+  const { dir, bundle } = teacherFlag(flags.teacher);
+  const env = bundle.meta.env;
+  if (!isEnvId(env)) throw new UsageError(`--teacher: the bundle is for unknown environment "${env}"`);
+  const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'kb', `${env}-seed${seed}-${timestamp()}.dskb`));
+  const started = performance.now();
+  const bar = new ProgressBar(`extract ${env}`);
+  const kb = extractKnowledge(bundle.network, { env, steps, seed, epsilon, teacherSource: dir, onProgress: (d, t) => bar.update(d, t, null) });
+  bar.done();
+  const stats = knowledgeBaseStats(kb);
+  const file = saveKnowledgeBaseFile(out, kb);
+  bundle.network.dispose();
+  const summary = {
+    command: 'extract',
+    env,
+    seed,
+    backend: backend.name,
+    epsilon,
+    size: kb.size,
+    episodes: stats.episodes,
+    meanEpisodeReturn: stats.meanEpisodeReturn,
+    actionMix: stats.actionMix.map((x) => round(x, 4)),
+    greedyFraction: round(stats.greedyFraction, 4),
+    stateMean: stats.stateMean.map((x) => round(x, 4)),
+    stateStd: stats.stateStd.map((x) => round(x, 4)),
+    teacher: dir,
+    wallSeconds: round((performance.now() - started) / 1000),
+    kb: file,
+  };
+  if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
+  else io.stdout(`${kb.size} transitions from ${stats.episodes} complete episodes (mean return ${stats.meanEpisodeReturn.toFixed(1)}), action mix ${summary.actionMix.join(' / ')}\nknowledge base saved to ${file}\n`);
+  return 0;
+}
