@@ -19,6 +19,18 @@ export interface ReplayBatch {
   readonly indices: Int32Array;
 }
 
+export interface ReplayBufferSnapshot {
+  readonly capacity: number;
+  readonly obsSize: number;
+  readonly cursor: number;
+  readonly filled: number;
+  readonly obs: Float32Array;
+  readonly nextObs: Float32Array;
+  readonly actions: Int32Array;
+  readonly rewards: Float32Array;
+  readonly terminated: Uint8Array;
+}
+
 export class ReplayBuffer {
   readonly capacity: number;
   readonly obsSize: number;
@@ -66,6 +78,36 @@ export class ReplayBuffer {
     this.terminated[this.cursor] = terminated ? 1 : 0;
     this.cursor = (this.cursor + 1) % this.capacity;
     if (this.filled < this.capacity) this.filled++;
+  }
+
+  /** A copy of the contents (checkpoints). */
+  snapshot(): ReplayBufferSnapshot {
+    return {
+      capacity: this.capacity,
+      obsSize: this.obsSize,
+      cursor: this.cursor,
+      filled: this.filled,
+      obs: this.obs.slice(0, this.filled * this.obsSize),
+      nextObs: this.nextObs.slice(0, this.filled * this.obsSize),
+      actions: this.actions.slice(0, this.filled),
+      rewards: this.rewards.slice(0, this.filled),
+      terminated: this.terminated.slice(0, this.filled),
+    };
+  }
+
+  /** Restores a snapshot taken from a buffer of the same capacity and observation size. */
+  restore(s: ReplayBufferSnapshot): void {
+    if (s.capacity !== this.capacity || s.obsSize !== this.obsSize) {
+      throw new Error(`replay snapshot is for capacity ${s.capacity} × ${s.obsSize}, this buffer is ${this.capacity} × ${this.obsSize}`);
+    }
+    if (s.obs.length !== s.filled * s.obsSize || s.actions.length !== s.filled) throw new Error('replay snapshot is inconsistent (column lengths do not match its fill)');
+    this.obs.set(s.obs);
+    this.nextObs.set(s.nextObs);
+    this.actions.set(s.actions);
+    this.rewards.set(s.rewards);
+    this.terminated.set(s.terminated);
+    this.cursor = s.cursor;
+    this.filled = s.filled;
   }
 
   /** A reusable batch of `size` rows to pass to `sample`. */

@@ -12,10 +12,11 @@
 import { VectorEnv, createEnv } from '../envs/index.ts';
 import { VALIDATION_SEED_BASE, episodeSeeds, evaluatePolicy } from '../eval/evaluate.ts';
 import { METRIC_KEYS, type MetricKey } from '../metrics.ts';
+import { optimizerState, restoreOptimizer, type SavedTensor } from '../nn/optimizer-state.ts';
 import { QNetwork } from '../nn/q-network.ts';
 import { Rng } from '../util/rng.ts';
 import { parseDqnConfig, type DqnConfig } from './config.ts';
-import { ReplayBuffer } from './replay-buffer.ts';
+import { ReplayBuffer, type ReplayBufferSnapshot } from './replay-buffer.ts';
 import { scheduleLinear } from './schedule.ts';
 import { TdLearner } from './td-learner.ts';
 
@@ -47,6 +48,32 @@ export interface TrainHooks {
   /** Aborts the run (the promise rejects with an AbortError). */
   signal?: AbortSignal;
   progressEvery?: number;
+  /** Take a checkpoint every this many budget steps (0 / absent: never). Metrics up to its step are delivered first. */
+  checkpointEvery?: number;
+  onCheckpoint?: (checkpoint: TeacherCheckpoint) => void | Promise<void>;
+}
+
+/**
+ * Everything needed to continue a teacher run exactly where its checkpoint was taken, except the episodes in
+ * flight: on resume the env copies start new episodes (seeded from the run's seed and the step).
+ */
+export interface TeacherCheckpoint {
+  readonly kind: 'teacher';
+  readonly version: 1;
+  readonly envSteps: number;
+  readonly gradientSteps: number;
+  readonly counters: { nextTrain: number; nextTarget: number; nextEval: number; nextMetric: number; nextProgress: number };
+  readonly trainSeconds: number;
+  readonly rng: { act: number[]; sample: number[] };
+  readonly online: Float32Array[];
+  readonly target: Float32Array[];
+  readonly optimizer: SavedTensor[];
+  readonly buffer: ReplayBufferSnapshot;
+  readonly recent: number[];
+  readonly evaluations: { step: number; mean: number; std: number }[];
+  readonly best: { mean: number; step: number; weights: Float32Array[] } | null;
+  readonly thresholdStep: number | null;
+  readonly thresholdSeconds: number | null;
 }
 
 export interface TeacherResult {
@@ -66,7 +93,7 @@ export interface TeacherResult {
 
 const METRIC_EVERY = 1000;
 
-export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}): Promise<TeacherResult> {
+export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}, resume?: TeacherCheckpoint): Promise<TeacherResult> {
   const config = parseDqnConfig(input);
   const rng = new Rng(config.seed);
   const initRng = rng.fork();
@@ -107,9 +134,49 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}): Pr
   const progressEvery = hooks.progressEvery ?? 1000;
   let nextProgress = progressEvery;
   let evalMs = 0;
-  const t0 = performance.now();
+  let t0 = performance.now();
   const trainSeconds = () => (performance.now() - t0 - evalMs) / 1000;
   let epsilon = config.explorationInitialEps;
+  const checkpointEvery = hooks.checkpointEvery ?? 0;
+  let nextCheckpoint = checkpointEvery > 0 ? checkpointEvery : Infinity;
+
+  if (resume) {
+    if (resume.kind !== 'teacher' || resume.version !== 1) throw new Error(`not a teacher checkpoint (kind ${resume.kind}, version ${resume.version})`);
+    envSteps = resume.envSteps;
+    gradientSteps = resume.gradientSteps;
+    ({ nextTrain, nextTarget, nextEval, nextMetric, nextProgress } = resume.counters);
+    online.setWeights(resume.online);
+    target.setWeights(resume.target);
+    await restoreOptimizer(learner.optimizer, resume.optimizer);
+    buffer.restore(resume.buffer);
+    actRng.setState(resume.rng.act);
+    sampleRng.setState(resume.rng.sample);
+    recent.push(...resume.recent);
+    evaluations.push(...resume.evaluations);
+    best = resume.best;
+    thresholdStep = resume.thresholdStep;
+    thresholdSeconds = resume.thresholdSeconds;
+    t0 -= resume.trainSeconds * 1000;
+    if (checkpointEvery > 0) nextCheckpoint = (Math.floor(envSteps / checkpointEvery) + 1) * checkpointEvery;
+  }
+  const checkpoint = async (): Promise<TeacherCheckpoint> => ({
+    kind: 'teacher',
+    version: 1,
+    envSteps,
+    gradientSteps,
+    counters: { nextTrain, nextTarget, nextEval, nextMetric, nextProgress },
+    trainSeconds: trainSeconds(),
+    rng: { act: actRng.getState(), sample: sampleRng.getState() },
+    online: online.getWeights(),
+    target: target.getWeights(),
+    optimizer: await optimizerState(learner.optimizer),
+    buffer: buffer.snapshot(),
+    recent: [...recent],
+    evaluations: evaluations.map((e) => ({ ...e })),
+    best,
+    thresholdStep,
+    thresholdSeconds,
+  });
 
   const progress = (): TrainProgress => {
     const elapsed = (performance.now() - t0) / 1000;
@@ -127,7 +194,8 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}): Pr
   };
 
   try {
-    let obs = envs.reset(config.seed);
+    // A resumed run starts fresh episodes, seeded from the run's seed and the step it resumes at.
+    let obs = envs.reset(resume ? (config.seed * 1_000_003 + envSteps) % 2 ** 31 : config.seed);
     while (envSteps < config.totalSteps) {
       if (hooks.signal?.aborted) throw abortError();
       // 1. act
@@ -206,6 +274,11 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}): Pr
           thresholdSeconds = trainSeconds();
           if (config.stopAtThreshold) break;
         }
+      }
+      if (envSteps >= nextCheckpoint && envSteps < config.totalSteps) {
+        nextCheckpoint += checkpointEvery;
+        flush();
+        await hooks.onCheckpoint?.(await checkpoint());
       }
       if (envSteps >= nextProgress) {
         nextProgress += progressEvery;

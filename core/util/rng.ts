@@ -33,6 +33,18 @@ export class Rng {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /** The generator's state (four 32-bit words), to checkpoint and resume a stream exactly. */
+  getState(): [number, number, number, number] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+  }
+
+  setState(state: readonly number[]): void {
+    if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
+      throw new Error(`Rng.setState: expected four 32-bit unsigned integers, got ${JSON.stringify(state)}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state.map((w) => w >>> 0) as [number, number, number, number];
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '../../../core/dqn/presets.ts';
-import { trainTeacher, type MetricPoint } from '../../../core/dqn/train-teacher.ts';
+import { trainTeacher, type MetricPoint, type TeacherCheckpoint } from '../../../core/dqn/train-teacher.ts';
 import { episodeSeeds, evaluatePolicy } from '../../../core/eval/evaluate.ts';
 import { METRIC_KEYS } from '../../../core/metrics.ts';
 import { useBackend } from '../../helpers.ts';
@@ -53,6 +53,26 @@ describe('trainTeacher (smoke)', () => {
 
   it('fails clearly when the loss diverges', async () => {
     await expect(trainTeacher({ ...tiny('CartPole-v1'), learningRate: 1e30, maxGradNorm: 0, loss: 'mse' })).rejects.toThrow(/training diverged: TD loss is (NaN|Infinity)/);
+  });
+});
+
+describe('trainTeacher checkpoints', () => {
+  it('resumes from a checkpoint with continuous counters, deterministically', async () => {
+    const config = { ...tiny('CartPole-v1', 3), totalSteps: 2400 };
+    const checkpoints: TeacherCheckpoint[] = [];
+    const full = await trainTeacher(config, { checkpointEvery: 1000, onCheckpoint: (c) => void checkpoints.push(c) });
+    expect(checkpoints.map((c) => c.envSteps)).toEqual([1000, 2000]);
+    const cp = checkpoints[0];
+    expect(cp.gradientSteps).toBe(80); // (1000 − 200) / 100 blocks × 10
+    const resumedMetrics: MetricPoint[] = [];
+    const a = await trainTeacher(config, { onMetrics: (p) => resumedMetrics.push(...p) }, cp);
+    const b = await trainTeacher(config, {}, structuredClone(cp));
+    expect(a.envSteps).toBe(2400);
+    expect(a.gradientSteps).toBe(full.gradientSteps);
+    expect(a.evaluations.map((e) => e.step)).toEqual([600, 1200, 1800, 2400]);
+    expect(Math.min(...resumedMetrics.map((m) => m.step))).toBeGreaterThan(1000);
+    expect(a.network.getWeights()).toEqual(b.network.getWeights());
+    for (const r of [full, a, b]) r.network.dispose();
   });
 });
 
