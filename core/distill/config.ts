@@ -12,7 +12,7 @@ import { formatIssues } from '../dqn/config.ts';
 const posInt = z.number().int().positive();
 const unit = z.number().min(0).max(1);
 
-export const StudentConfigSchema = z
+export const StudentConfigBase = z
   .object({
     env: z.enum(ENV_IDS).describe('Environment id; must be the teacher\'s.'),
     seed: z.number().int().nonnegative().describe('Seed of the student run (init, sampling, exploration).'),
@@ -48,8 +48,9 @@ export const StudentConfigSchema = z
     keepBest: z.boolean().describe('Return the weights of the best validation rather than the last.'),
     heldOutFraction: z.number().min(0).max(0.5).describe('Fraction of KB episodes held out of training for agreement and Q-error.'),
   })
-  .strict()
-  .superRefine((c, ctx) => {
+  .strict();
+
+export const StudentConfigSchema = StudentConfigBase.superRefine((c, ctx) => {
     if (c.hardLoss === 'mc' && c.mode === 'online') {
       ctx.addIssue({ code: 'custom', path: ['hardLoss'], message: 'mc needs recorded episodes: use mode offline, or hardLoss td online' });
     }
