@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --only a,b] [-- --quick]`: micro and macro benchmarks of the studio on this machine.
  * Prints a table per section and writes everything, with the machine's description, to
- * bench/results/<date>-<host>.json. Sections: train-step, forward, env, teacher.
+ * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, teacher.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['train-step', 'forward', 'env', 'teacher'] as const;
+const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'teacher'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -137,6 +137,11 @@ if (only.has('env')) {
     rows.push({ env: id, 'single steps/s': Math.round(single), [`vector(${copies}) steps/s`]: Math.round(vector) });
   }
   table('env steps per second (random actions, auto-reset)', rows);
+}
+
+if (only.has('retrieval')) {
+  const { benchRetrieval } = await import('./retrieval.ts');
+  table('retrieval: exact kNN (KD-tree) vs brute force, 4-dim CartPole-like states', await benchRetrieval({ quick }));
 }
 
 if (only.has('teacher')) {

@@ -76,7 +76,8 @@ export const STUDENT_DEFAULTS: Omit<StudentConfig, 'env' | 'seed'> = {
   radius: null,
   steps: 10_000,
   batchSize: 64,
-  learningRate: 1e-3,
+  // 3e-3 reached the teacher's return in 1000 offline updates where 1e-3 needed several thousand (CartPole 8-8, KL τ 0.01).
+  learningRate: 3e-3,
   gamma: 0.99,
   targetUpdateInterval: 500,
   numEnvs: 4,
