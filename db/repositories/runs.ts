@@ -1,0 +1,288 @@
+/**
+ * Runs: one training job (a teacher, a student, or a from-scratch baseline) and its life cycle:
+ *
+ *   queued ──► running ──► completed | failed | cancelled | interrupted
+ *     │           ▲                                          │
+ *     └► cancelled | failed        └──── resume ─────────────┘ (interrupted ──► running | cancelled | failed)
+ *
+ * `interrupted` means the process died or quit while the run was running (see markInterruptedOnStartup);
+ * such a run can be resumed (metrics.deleteAfter drops the points past the checkpoint) or abandoned.
+ */
+import type Database from 'better-sqlite3';
+import { jsonDecode, jsonEncode, nowIso, rowId } from '../codec.ts';
+import { NotFoundError } from '../errors.ts';
+
+export const RUN_ROLES = ['teacher', 'student', 'baseline'] as const;
+export type RunRole = (typeof RUN_ROLES)[number];
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The status changes setStatus allows; completed, failed and cancelled are final. */
+export const RUN_TRANSITIONS: { readonly [S in RunStatus]: readonly RunStatus[] } = {
+  queued: ['running', 'cancelled', 'failed'],
+  running: ['completed', 'failed', 'cancelled', 'interrupted'],
+  interrupted: ['running', 'cancelled', 'failed'],
+  completed: [],
+  failed: [],
+  cancelled: [],
+};
+
+/** Error recorded on runs found `running` at startup. */
+export const INTERRUPTED_MESSAGE = 'Distill Studio stopped while the run was running';
+
+export interface NewRun {
+  readonly experimentId?: number | null;
+  readonly role: RunRole;
+  /** The run's validated config (DqnConfig, DistillConfig, …); stored as JSON. */
+  readonly config: unknown;
+  readonly seed: number;
+  readonly backend?: string | null;
+  readonly teacherRunId?: number | null;
+  readonly teacherModelId?: number | null;
+  readonly kbId?: number | null;
+}
+
+export interface RunRecord {
+  readonly id: number;
+  readonly experimentId: number | null;
+  readonly role: RunRole;
+  readonly status: RunStatus;
+  readonly config: unknown;
+  readonly seed: number;
+  readonly backend: string | null;
+  /** Process id of the process running it, while it is `running` and the runner said so. */
+  readonly ownerPid: number | null;
+  readonly teacherRunId: number | null;
+  readonly teacherModelId: number | null;
+  readonly kbId: number | null;
+  readonly summary: unknown;
+  readonly error: string | null;
+  readonly createdAt: string;
+  /** First time the run went to `running` (kept across resumes). */
+  readonly startedAt: string | null;
+  /** When it reached completed, failed or cancelled. */
+  readonly finishedAt: string | null;
+}
+
+export interface RunFilter {
+  /** A number, or null for runs outside any experiment. */
+  readonly experimentId?: number | null;
+  readonly role?: RunRole | readonly RunRole[];
+  readonly status?: RunStatus | readonly RunStatus[];
+}
+
+export interface StatusDetails {
+  /** Required for `failed`; allowed for `cancelled` and `interrupted`; cleared when the run (re)starts. */
+  readonly error?: string;
+  /** The backend the run trains on (usually given with `running`). */
+  readonly backend?: string;
+  /**
+   * With `running`: the process id of the process that runs it (process.pid; worker threads share it), so
+   * that markInterruptedOnStartup in another process leaves a live run alone. Cleared when it stops running.
+   */
+  readonly owner?: number;
+  /** Replaces the summary (usually given with `completed`). */
+  readonly summary?: unknown;
+}
+
+export interface RunsRepository {
+  create(run: NewRun): RunRecord;
+  /** Throws NotFoundError for an unknown id. */
+  get(id: number): RunRecord;
+  /** Runs in creation order, filtered. */
+  list(filter?: RunFilter): RunRecord[];
+  /** Moves a run along RUN_TRANSITIONS; any other change throws and leaves the run as it was. */
+  setStatus(id: number, status: RunStatus, details?: StatusDetails): RunRecord;
+  setSummary(id: number, summary: unknown): void;
+  /**
+   * Marks `interrupted` every `running` run whose process is gone, and returns their ids: runs without an
+   * owner pid, and runs whose owner is not alive (by `isAlive`, default: a signal-0 probe; this process
+   * counts as alive). Call at startup, before this process starts runners.
+   */
+  markInterruptedOnStartup(isAlive?: (pid: number) => boolean): number[];
+  /** Deletes a run and what it owns (metrics, models, evaluations, replays); a running run is refused. */
+  delete(id: number): void;
+}
+
+interface Row {
+  id: number;
+  experiment_id: number | null;
+  role: RunRole;
+  status: RunStatus;
+  config: string;
+  seed: number;
+  backend: string | null;
+  owner_pid: number | null;
+  teacher_run_id: number | null;
+  teacher_model_id: number | null;
+  kb_id: number | null;
+  summary: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const FINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/** Whether a process exists (signal 0 checks without signalling; EPERM means it exists but is not ours). */
+export function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function oneOrMany<T extends string>(value: T | readonly T[] | undefined, allowed: readonly T[], field: string): readonly T[] | undefined {
+  if (value === undefined) return undefined;
+  const list: readonly T[] = typeof value === 'string' ? [value] : value;
+  for (const v of list) if (!allowed.includes(v)) throw new Error(`runs.list: unknown ${field} ${JSON.stringify(v)}; known: ${allowed.join(', ')}`);
+  return list;
+}
+
+function optionalId(value: number | null | undefined, field: string): number | null {
+  if (value === undefined || value === null) return null;
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`run: ${field} must be a positive integer id, got ${value}`);
+  return value;
+}
+
+export function createRunsRepository(db: Database.Database): RunsRepository {
+  const insert = db.prepare(
+    `INSERT INTO runs (experiment_id, role, status, config, seed, backend, teacher_run_id, teacher_model_id, kb_id, created_at)
+     VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const selectOne = db.prepare<Row>('SELECT * FROM runs WHERE id = ?');
+  const exists = (table: string) => db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).pluck();
+  const existsIn = { experiments: exists('experiments'), runs: exists('runs'), models: exists('models'), knowledge_bases: exists('knowledge_bases') };
+  const updateStatus = db.prepare(
+    `UPDATE runs SET status = @status, error = @error, backend = COALESCE(@backend, backend), owner_pid = @owner,
+       summary = CASE WHEN @setSummary THEN @summary ELSE summary END,
+       started_at = CASE WHEN @status = 'running' THEN COALESCE(started_at, @now) ELSE started_at END,
+       finished_at = CASE WHEN @final THEN @now ELSE NULL END
+     WHERE id = @id`,
+  );
+  const updateSummary = db.prepare('UPDATE runs SET summary = ? WHERE id = ?');
+  const selectRunning = db.prepare<{ id: number; owner_pid: number | null }>(`SELECT id, owner_pid FROM runs WHERE status = 'running' ORDER BY id`);
+  const interrupt = db.prepare(`UPDATE runs SET status = 'interrupted', owner_pid = NULL, error = COALESCE(error, ?) WHERE id = ? AND status = 'running'`);
+  const deleteRow = db.prepare('DELETE FROM runs WHERE id = ?');
+
+  const toRecord = (r: Row): RunRecord => ({
+    id: r.id,
+    experimentId: r.experiment_id,
+    role: r.role,
+    status: r.status,
+    config: jsonDecode(r.config, `runs id ${r.id}: config`),
+    seed: r.seed,
+    backend: r.backend,
+    ownerPid: r.owner_pid,
+    teacherRunId: r.teacher_run_id,
+    teacherModelId: r.teacher_model_id,
+    kbId: r.kb_id,
+    summary: r.summary === null ? null : jsonDecode(r.summary, `runs id ${r.id}: summary`),
+    error: r.error,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  });
+  const get = (id: number): RunRecord => {
+    const row = selectOne.get(id);
+    if (!row) throw new NotFoundError('runs', id);
+    return toRecord(row);
+  };
+  const requireRow = (table: keyof typeof existsIn, id: number | null) => {
+    if (id !== null && existsIn[table].get(id) === undefined) throw new NotFoundError(table, id);
+  };
+
+  return {
+    create(run) {
+      if (!RUN_ROLES.includes(run.role)) throw new Error(`run: role must be one of ${RUN_ROLES.join(', ')}, got ${JSON.stringify(run.role)}`);
+      if (!Number.isSafeInteger(run.seed)) throw new Error(`run: seed must be an integer, got ${run.seed}`);
+      const experimentId = optionalId(run.experimentId, 'experimentId');
+      const teacherRunId = optionalId(run.teacherRunId, 'teacherRunId');
+      const teacherModelId = optionalId(run.teacherModelId, 'teacherModelId');
+      const kbId = optionalId(run.kbId, 'kbId');
+      return db.transaction(() => {
+        requireRow('experiments', experimentId);
+        requireRow('runs', teacherRunId);
+        requireRow('models', teacherModelId);
+        requireRow('knowledge_bases', kbId);
+        const info = insert.run(experimentId, run.role, jsonEncode(run.config, 'run config'), run.seed, run.backend ?? null, teacherRunId, teacherModelId, kbId, nowIso());
+        return get(rowId(info.lastInsertRowid));
+      })();
+    },
+
+    get,
+
+    list(filter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.experimentId === null) where.push('experiment_id IS NULL');
+      else if (filter.experimentId !== undefined) {
+        where.push('experiment_id = ?');
+        params.push(filter.experimentId);
+      }
+      for (const [column, list] of [
+        ['role', oneOrMany(filter.role, RUN_ROLES, 'role')],
+        ['status', oneOrMany(filter.status, RUN_STATUSES, 'status')],
+      ] as const) {
+        if (list === undefined) continue;
+        where.push(list.length ? `${column} IN (${list.map(() => '?').join(', ')})` : '0');
+        params.push(...list);
+      }
+      const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+      return db.prepare<Row>(sql).all(...params).map(toRecord);
+    },
+
+    setStatus(id, status, details = {}) {
+      if (!RUN_STATUSES.includes(status)) throw new Error(`run ${id}: unknown status ${JSON.stringify(status)}; known: ${RUN_STATUSES.join(', ')}`);
+      return db.transaction(() => {
+        const current = get(id);
+        if (!RUN_TRANSITIONS[current.status].includes(status)) {
+          const allowed = RUN_TRANSITIONS[current.status];
+          throw new Error(`run ${id}: cannot go from ${current.status} to ${status} (from ${current.status}: ${allowed.length ? allowed.join(', ') : 'none, it is final'})`);
+        }
+        if (status === 'failed' && !details.error) throw new Error(`run ${id}: a failed run needs an error message`);
+        if (details.error !== undefined && (status === 'running' || status === 'completed')) throw new Error(`run ${id}: an error message does not go with status ${status}`);
+        if (details.owner !== undefined && (status !== 'running' || !Number.isSafeInteger(details.owner) || details.owner < 1)) {
+          throw new Error(`run ${id}: owner must be a process id given with status running, got ${details.owner} with ${status}`);
+        }
+        updateStatus.run({
+          id,
+          status,
+          error: details.error ?? (status === 'interrupted' ? INTERRUPTED_MESSAGE : null),
+          backend: details.backend ?? null,
+          owner: details.owner ?? null,
+          setSummary: details.summary !== undefined ? 1 : 0,
+          summary: details.summary !== undefined ? jsonEncode(details.summary, `run ${id} summary`) : null,
+          final: FINAL.has(status) ? 1 : 0,
+          now: nowIso(),
+        });
+        return get(id);
+      }).immediate();
+    },
+
+    setSummary(id, summary) {
+      if (updateSummary.run(jsonEncode(summary, `run ${id} summary`), id).changes === 0) throw new NotFoundError('runs', id);
+    },
+
+    markInterruptedOnStartup(isAlive = processIsAlive) {
+      return db.transaction(() => {
+        const gone = selectRunning.all().filter((r) => r.owner_pid === null || !isAlive(r.owner_pid));
+        for (const r of gone) interrupt.run(INTERRUPTED_MESSAGE, r.id);
+        return gone.map((r) => r.id);
+      }).immediate();
+    },
+
+    delete(id) {
+      db.transaction(() => {
+        const run = get(id);
+        if (run.status === 'running') throw new Error(`run ${id} is running: cancel it before deleting it`);
+        deleteRow.run(id);
+      })();
+    },
+  };
+}
