@@ -126,7 +126,21 @@ export function openDatabase(file: string, options: OpenOptions = {}): StudioDb 
   }
 }
 
+/**
+ * Write transactions start IMMEDIATE: a deferred one that reads first and then writes fails at once with
+ * SQLITE_BUSY ("database is locked", the busy timeout does not apply) when another connection — another
+ * worker — committed in between. Reads that need one snapshot use `.deferred()` explicitly.
+ */
+function immediateByDefault(db: Database.Database): void {
+  const make = db.transaction.bind(db);
+  (db as { transaction: unknown }).transaction = (fn: (...args: never[]) => unknown) => {
+    const t = make(fn);
+    return Object.assign((...args: never[]) => t.immediate(...args), { deferred: t.deferred, immediate: t.immediate, exclusive: t.exclusive });
+  };
+}
+
 function studioDb(db: Database.Database, file: string, readonly: boolean): StudioDb {
+  if (!readonly) immediateByDefault(db);
   const transaction = <T>(fn: () => T): T => db.transaction(fn)();
   return {
     file,

@@ -8,6 +8,8 @@ import { argmax, type QNetwork } from '../nn/q-network.ts';
 
 export interface EpisodeReplay {
   readonly seed: number;
+  readonly observationSize: number;
+  readonly actionCount: number;
   readonly length: number;
   readonly totalReturn: number;
   readonly terminated: boolean;
@@ -48,6 +50,8 @@ export function recordEpisode(envId: string, net: QNetwork, seed: number): Episo
   for (let d = 0; d < n; d++) obs.push(o[d]);
   return {
     seed,
+    observationSize: n,
+    actionCount: a,
     length: actions.length,
     totalReturn: total,
     terminated,

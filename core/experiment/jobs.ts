@@ -29,6 +29,7 @@ export interface EvaluationRecord {
   readonly ci95: number;
   readonly returns: number[];
   readonly seeds: number[];
+  readonly lengths?: number[];
   readonly extra?: Record<string, unknown>;
 }
 
@@ -87,8 +88,8 @@ export async function runJob(job: JobSpec, ctx: JobContext): Promise<JobSummary>
   }
 }
 
-function evaluationRecord(kind: EvaluationRecord['kind'], step: number, e: { mean: number; std: number; ci95: number; returns: number[]; seeds: number[] }, extra?: Record<string, unknown>): EvaluationRecord {
-  return { kind, step, episodes: e.returns.length, mean: e.mean, std: e.std, ci95: e.ci95, returns: e.returns, seeds: e.seeds, ...(extra ? { extra } : {}) };
+function evaluationRecord(kind: EvaluationRecord['kind'], step: number, e: { mean: number; std: number; ci95: number; returns: number[]; seeds: number[]; lengths: number[] }, extra?: Record<string, unknown>): EvaluationRecord {
+  return { kind, step, episodes: e.returns.length, mean: e.mean, std: e.std, ci95: e.ci95, returns: e.returns, seeds: e.seeds, lengths: e.lengths, ...(extra ? { extra } : {}) };
 }
 
 function recordReplays(ctx: JobContext, runId: number, env: string, net: QNetwork, seeds: number[], count: number): void {

@@ -264,7 +264,7 @@ export function createMetricsRepository(db: Database.Database): MetricsRepositor
         const head = pointsInLimit.all(seriesId, from, to, maxPoints + 1) as BlockRow[];
         if (head.length <= maxPoints) return toSeries(head, false);
         return downsample(seriesId, head[0][0], lastStepIn.get(seriesId, from, to) as number, maxPoints);
-      })();
+      }).deferred();
     },
 
     keys(runId) {

@@ -22,6 +22,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   distill: () => import('./commands/distill.ts'),
   baseline: () => import('./commands/baseline.ts'),
   sweep: () => import('./commands/sweep.ts'),
+  experiment: () => import('./commands/experiment.ts'),
+  runs: () => import('./commands/runs.ts'),
+  resume: () => import('./commands/resume.ts'),
 };
 
 const USAGE = `Usage: distill-studio <command> [flags]
@@ -33,6 +36,9 @@ Commands:
   distill         train a student with α·L_hard + (1−α)·L_soft from a teacher (and its knowledge base)
   baseline        train a student architecture from scratch with plain DQN on an env-step budget
   sweep           distil a grid of student sizes × α × seeds, with baselines, and tabulate the frontier
+  experiment      run a whole experiment from a JSON spec into the database (or replay a stored one)
+  runs            list the runs stored in the database
+  resume          continue an interrupted run from its last checkpoint
 
 Run "distill-studio <command> --help" for a command's flags.`;
 

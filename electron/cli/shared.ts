@@ -49,3 +49,14 @@ export function teacherFlag(raw: string | boolean | undefined): { dir: string; b
 export function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
+
+/** Opens the studio database named by --db (default: the platform's app-data file, or DISTILL_DB). */
+export async function openDbFlag(raw: string | boolean | undefined): Promise<import('../../db/index.ts').StudioDb> {
+  const { openDatabase, defaultDatabasePath } = await import('../../db/index.ts');
+  const file = typeof raw === 'string' && raw !== '' ? path.resolve(raw) : defaultDatabasePath();
+  try {
+    return openDatabase(file);
+  } catch (err) {
+    throw new UsageError(`--db: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The job store over the studio database: what a worker's jobs read and write, on the worker's own
+ * connection.
+ */
+import type { TeacherCheckpoint } from '../../core/dqn/train-teacher.ts';
+import type { StudentCheckpoint } from '../../core/distill/train-student.ts';
+import type { EvaluationRecord, JobStore, JobSummary } from '../../core/experiment/jobs.ts';
+import { openDatabase, type StudioDb } from '../../db/index.ts';
+
+export interface WorkerJobStore extends JobStore {
+  readonly db: StudioDb;
+  markRunning(runId: number, backend: string): void;
+  markCompleted(runId: number, summary: JobSummary): void;
+  markFailed(runId: number, error: string): void;
+  markCancelled(runId: number): void;
+  close(): void;
+}
+
+export function openJobStore(file: string): WorkerJobStore {
+  return jobStoreFor(openDatabase(file));
+}
+
+export function jobStoreFor(db: StudioDb): WorkerJobStore {
+  const finalModel = (runId: number) => db.models.list({ runId, kind: 'final' }).at(-1)?.id ?? null;
+  return {
+    db,
+    appendMetrics: (runId, points) => void db.metrics.append(runId, points),
+    deleteMetricsAfter: (runId, step) => void db.metrics.deleteAfter(runId, step),
+    saveCheckpoint: (runId, step, checkpoint) => db.checkpoints.save(runId, step, checkpoint),
+    loadCheckpoint: (runId) => db.checkpoints.load<TeacherCheckpoint | StudentCheckpoint>(runId)?.value ?? null,
+    saveModel: (runId, bundle) => db.models.save({ runId, kind: 'final', bundle }).id,
+    loadModel: (modelId) => db.models.get(modelId).bundle,
+    modelOfRun: (runId) => db.runs.get(runId).teacherModelId ?? finalModel(runId),
+    saveKnowledgeBase: (runId, kb, stats) => db.knowledgeBases.save(kb, stats, { teacherRunId: runId, teacherModelId: finalModel(runId) }).id,
+    loadKnowledgeBase: (kbId) => db.knowledgeBases.load(kbId),
+    knowledgeBaseOfRun: (runId) => db.knowledgeBases.list({ teacherRunId: runId }).at(-1)?.id ?? null,
+    saveEvaluation: (runId, e: EvaluationRecord) =>
+      void db.evaluations.save({ runId, kind: e.kind, step: e.step, returns: e.returns, seeds: e.seeds, lengths: e.lengths ?? null, mean: e.mean, std: e.std, ci95: e.ci95, extra: e.extra ?? null }),
+    saveReplay: (runId, r) => {
+      db.replays.save({
+        runId,
+        env: String((db.runs.get(runId).config as { env?: string }).env ?? ''),
+        episodeSeed: r.seed,
+        observationSize: r.observationSize,
+        actionCount: r.actionCount,
+        states: r.observations,
+        actions: r.actions,
+        rewards: r.rewards,
+        qValues: r.qValues,
+        terminated: r.terminated,
+      });
+    },
+    runSummary: (runId) => {
+      const run = db.runs.get(runId);
+      return run.status === 'completed' ? (run.summary as Record<string, unknown>) : null;
+    },
+    markRunning: (runId, backend) => void db.runs.setStatus(runId, 'running', { backend, owner: process.pid }),
+    markCompleted: (runId, summary) =>
+      db.transaction(() => {
+        db.runs.setSummary(runId, summary);
+        db.runs.setStatus(runId, 'completed');
+        db.checkpoints.delete(runId);
+      }),
+    markFailed: (runId, error) => void db.runs.setStatus(runId, 'failed', { error }),
+    markCancelled: (runId) => void db.runs.setStatus(runId, 'cancelled'),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * The job runner: a pool of long-lived worker threads (sized to the machine by default), a queue of jobs with
+ * dependencies (students and baselines wait for their teacher run), cancellation, and fault handling. A job
+ * whose worker throws or dies is marked failed with the error; jobs that depend on a failed or cancelled run
+ * are failed/cancelled in turn, never left queued. Progress is forwarded as events (the workers throttle it).
+ */
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { TrainProgress } from '../../core/dqn/train-teacher.ts';
+import type { JobSpec, JobSummary } from '../../core/experiment/jobs.ts';
+import type { HostMessage, WorkerInit, WorkerMessage } from './protocol.ts';
+
+export interface RunnerOptions {
+  readonly dbFile: string;
+  /** Worker threads (default: the number of cores). */
+  readonly poolSize?: number;
+  /** tfjs backend each worker selects (default auto). */
+  readonly backend?: string;
+  readonly checkpointEvery?: number;
+  /** Marks a run failed from the host when its worker died (the worker could not). */
+  readonly onWorkerDeath: (runId: number, error: string) => void;
+  /** Marks a queued run cancelled/failed without running it. */
+  readonly onSkipped: (runId: number, status: 'cancelled' | 'failed', error: string) => void;
+}
+
+export type JobOutcome = { status: 'completed'; summary: JobSummary } | { status: 'failed'; error: string } | { status: 'cancelled' };
+
+export interface RunnerEvents {
+  progress: [runId: number, progress: TrainProgress];
+  started: [runId: number];
+  finished: [runId: number, outcome: JobOutcome];
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  busy: number | null;
+}
+
+interface Pending {
+  job: JobSpec;
+  deps: number[];
+}
+
+export class JobRunner extends EventEmitter<RunnerEvents> {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly outcomes = new Map<number, JobOutcome>();
+  private readonly waiters = new Map<number, ((o: JobOutcome) => void)[]>();
+  private closed = false;
+
+  constructor(private readonly options: RunnerOptions) {
+    super();
+    const size = options.poolSize ?? os.availableParallelism?.() ?? os.cpus().length;
+    for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const init: WorkerInit = { dbFile: this.options.dbFile, backend: this.options.backend ?? 'auto', ...(this.options.checkpointEvery ? { checkpointEvery: this.options.checkpointEvery } : {}) };
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init });
+    let markReady!: () => void;
+    const slot: Slot = { worker, ready: new Promise((r) => (markReady = r)), busy: null };
+    worker.on('message', (m: WorkerMessage) => {
+      switch (m.type) {
+        case 'ready':
+          markReady();
+          break;
+        case 'started':
+          this.emit('started', m.runId);
+          break;
+        case 'progress':
+          this.emit('progress', m.runId, m.progress);
+          break;
+        case 'completed':
+          this.finish(slot, m.runId, { status: 'completed', summary: m.summary });
+          break;
+        case 'failed':
+          this.finish(slot, m.runId, { status: 'failed', error: m.error });
+          break;
+        case 'cancelled':
+          this.finish(slot, m.runId, { status: 'cancelled' });
+          break;
+      }
+    });
+    const died = (error: string) => {
+      const runId = slot.busy;
+      const index = this.slots.indexOf(slot);
+      if (runId !== null) {
+        this.options.onWorkerDeath(runId, error);
+        this.finish(slot, runId, { status: 'failed', error });
+      }
+      if (!this.closed && index >= 0) {
+        this.slots[index] = this.spawn();
+        this.pump();
+      }
+    };
+    worker.on('error', (err) => died(`worker crashed: ${err.message}`));
+    worker.on('exit', (code) => {
+      if (!this.closed && code !== 0) died(`worker exited with code ${code}`);
+    });
+    return slot;
+  }
+
+  /** Queues a job; it starts when every run in `deps` has completed. */
+  submit(job: JobSpec, deps: number[] = []): Promise<JobOutcome> {
+    if (this.closed) throw new Error('the job runner is closed');
+    const done = new Promise<JobOutcome>((resolve) => this.waiters.set(job.runId, [...(this.waiters.get(job.runId) ?? []), resolve]));
+    this.queue.push({ job, deps });
+    this.pump();
+    return done;
+  }
+
+  /** Tells the runner how a run it did not execute ended (a dependency finished in an earlier process). */
+  recordOutcome(runId: number, outcome: JobOutcome): void {
+    if (!this.outcomes.has(runId)) this.outcomes.set(runId, outcome);
+  }
+
+  /** Cancels a queued or running job. */
+  cancel(runId: number): void {
+    const i = this.queue.findIndex((p) => p.job.runId === runId);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      this.options.onSkipped(runId, 'cancelled', 'cancelled before it started');
+      this.settle(runId, { status: 'cancelled' });
+      this.pump();
+      return;
+    }
+    const slot = this.slots.find((s) => s.busy === runId);
+    if (slot) slot.worker.postMessage({ type: 'cancel', runId } satisfies HostMessage);
+  }
+
+  /** Resolves when every submitted job has an outcome. */
+  async whenIdle(): Promise<void> {
+    while (this.queue.length > 0 || this.slots.some((s) => s.busy !== null)) {
+      await new Promise<void>((r) => this.once('finished', () => r()));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private finish(slot: Slot, runId: number, outcome: JobOutcome): void {
+    if (slot.busy === runId) slot.busy = null;
+    this.settle(runId, outcome);
+    this.pump();
+  }
+
+  private settle(runId: number, outcome: JobOutcome): void {
+    if (this.outcomes.has(runId)) return;
+    this.outcomes.set(runId, outcome);
+    for (const resolve of this.waiters.get(runId) ?? []) resolve(outcome);
+    this.waiters.delete(runId);
+    this.emit('finished', runId, outcome);
+  }
+
+  private pump(): void {
+    // Jobs whose dependency did not complete never run.
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const { job, deps } = this.queue[i];
+      const broken = deps.map((d) => [d, this.outcomes.get(d)] as const).find(([, o]) => o && o.status !== 'completed');
+      if (broken) {
+        this.queue.splice(i, 1);
+        const [dep, o] = broken;
+        const status = o!.status === 'cancelled' ? 'cancelled' : 'failed';
+        const error = `run ${dep} it depends on ${o!.status === 'cancelled' ? 'was cancelled' : 'failed'}`;
+        this.options.onSkipped(job.runId, status, error);
+        this.settle(job.runId, status === 'failed' ? { status, error } : { status });
+      }
+    }
+    for (const slot of this.slots) {
+      if (slot.busy !== null) continue;
+      const index = this.queue.findIndex((p) => p.deps.every((d) => this.outcomes.get(d)?.status === 'completed'));
+      if (index < 0) return;
+      const [{ job }] = this.queue.splice(index, 1);
+      slot.busy = job.runId;
+      void slot.ready.then(() => slot.worker.postMessage({ type: 'run', job } satisfies HostMessage));
+    }
+  }
+}
