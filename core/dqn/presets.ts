@@ -70,8 +70,10 @@ const PROJECT: Record<EnvId, PresetConfig> = {
     evalEvery: 5000, evalEpisodes: 20, keepBest: true, stopAtThreshold: false,
   },
   'MountainCar-v0': {
-    ...ZOO['MountainCar-v0'], hiddenSizes: [64, 64],
-    evalEvery: 5000, evalEpisodes: 20, keepBest: true, stopAtThreshold: false,
+    // Double DQN, 150k steps and a validation every 2500 steps: with the Zoo's recipe on 64-64 only seed 1 of
+    // 1-3 reached −110 (−102.7, −128.7, −124.2); with these, seeds 1 and 2 do (−99.1, −108.3; seed 3 −124.7).
+    ...ZOO['MountainCar-v0'], hiddenSizes: [64, 64], doubleDqn: true, totalSteps: 150_000,
+    evalEvery: 2500, evalEpisodes: 20, keepBest: true, stopAtThreshold: false,
   },
 };
 
