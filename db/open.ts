@@ -21,6 +21,7 @@ import { createMetricsRepository, type MetricsRepository } from './repositories/
 import { createModelsRepository, type ModelsRepository } from './repositories/models.ts';
 import { createReplaysRepository, type ReplaysRepository } from './repositories/replays.ts';
 import { createRunsRepository, type RunsRepository } from './repositories/runs.ts';
+import { createTransferRepository, type TransferRepository } from './transfer.ts';
 
 export interface StudioDb {
   /** The file as opened (":memory:" for an in-memory database). */
@@ -35,6 +36,8 @@ export interface StudioDb {
   readonly knowledgeBases: KnowledgeBasesRepository;
   readonly evaluations: EvaluationsRepository;
   readonly replays: ReplaysRepository;
+  /** Experiment export/import as SQLite files. */
+  readonly transfer: TransferRepository;
   readonly checkpoints: CheckpointsRepository;
   /**
    * Runs `fn` in one transaction (committed when it returns, rolled back when it throws). Nested calls, and
@@ -154,6 +157,7 @@ function studioDb(db: Database.Database, file: string, readonly: boolean): Studi
     evaluations: createEvaluationsRepository(db),
     replays: createReplaysRepository(db),
     checkpoints: createCheckpointsRepository(db),
+    transfer: createTransferRepository(db, file),
     transaction,
     settings: () => ({
       journalMode: db.pragma('journal_mode', { simple: true }) as string,

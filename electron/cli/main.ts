@@ -25,7 +25,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   experiment: () => import('./commands/experiment.ts'),
   runs: () => import('./commands/runs.ts'),
   resume: () => import('./commands/resume.ts'),
+  export: () => transfer('export'),
+  import: () => transfer('import'),
+  metrics: () => transfer('metrics'),
 };
+
+async function transfer(verb: 'export' | 'import' | 'metrics'): Promise<Command> {
+  const m = await import('./commands/transfer.ts');
+  return { usage: m.usage, run: (argv, io) => m.run(argv, io, verb) };
+}
 
 const USAGE = `Usage: distill-studio <command> [flags]
 
@@ -39,6 +47,8 @@ Commands:
   experiment      run a whole experiment from a JSON spec into the database (or replay a stored one)
   runs            list the runs stored in the database
   resume          continue an interrupted run from its last checkpoint
+  export, import  move an experiment (everything it owns) between databases as one SQLite file
+  metrics         a run's metrics as CSV
 
 Run "distill-studio <command> --help" for a command's flags.`;
 

@@ -1,0 +1,70 @@
+/** `export`, `import` and `metrics` (CSV): moving experiments and their numbers between installations and tools. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError, intFlag, parseFlags, requireFlag } from '../args.ts';
+import type { CommandIo } from '../main.ts';
+import { openDbFlag } from '../shared.ts';
+
+export const usage = `Usage: distill-studio export EXPERIMENT --out FILE [--db FILE] [--json]
+       distill-studio import FILE [--db FILE] [--json]
+       distill-studio metrics RUN [--key KEY] [--out FILE.csv] [--db FILE]
+  export   write an experiment (spec, runs, models, knowledge bases, metrics, evaluations, replays) to one SQLite file
+  import   add the experiments of such a file to the database (nothing changes if the file is bad)
+  metrics  a run's metrics as CSV (run_id,key,step,value), to stdout or --out`;
+
+export async function run(argv: string[], io: CommandIo, verb: 'export' | 'import' | 'metrics'): Promise<number> {
+  const [target, ...rest] = argv;
+  if (target === undefined || target.startsWith('--')) throw new UsageError(verb === 'import' ? 'missing FILE' : `missing the ${verb === 'export' ? 'experiment' : 'run'} id`);
+  if (verb === 'export') {
+    const flags = parseFlags(rest, { out: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } });
+    const id = intFlag('EXPERIMENT', target, { min: 1 })!;
+    const out = path.resolve(requireFlag('out', flags.out as string | undefined));
+    const db = await openDbFlag(flags.db);
+    try {
+      const counts = db.transfer.exportExperiment(id, out);
+      if (flags.json === true) io.stdout(`${JSON.stringify({ command: 'export', experiment: id, file: out, rows: counts })}\n`);
+      else io.stdout(`experiment ${id} exported to ${out} (${counts.runs} runs, ${counts.metrics} metric points, ${counts.models} models)\n`);
+      return 0;
+    } finally {
+      db.close();
+    }
+  }
+  if (verb === 'import') {
+    const flags = parseFlags(rest, { db: { type: 'string' }, json: { type: 'boolean' } });
+    const file = path.resolve(target);
+    const db = await openDbFlag(flags.db);
+    try {
+      let ids: number[];
+      try {
+        ids = db.transfer.importFile(file);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      if (flags.json === true) io.stdout(`${JSON.stringify({ command: 'import', file, experiments: ids })}\n`);
+      else io.stdout(`imported ${ids.length} experiment(s) from ${file}: ${ids.join(', ')}\n`);
+      return 0;
+    } finally {
+      db.close();
+    }
+  }
+  const flags = parseFlags(rest, { key: { type: 'string' }, out: { type: 'string' }, db: { type: 'string' } });
+  const runId = intFlag('RUN', target, { min: 1 })!;
+  const db = await openDbFlag(flags.db);
+  try {
+    db.runs.get(runId);
+    const keys = typeof flags.key === 'string' ? [flags.key] : db.metrics.keys(runId);
+    const lines = ['run_id,key,step,value'];
+    for (const key of keys) {
+      const s = db.metrics.series(runId, key as Parameters<typeof db.metrics.series>[1]);
+      for (let i = 0; i < s.steps.length; i++) lines.push(`${runId},${key},${s.steps[i]},${Number.isNaN(s.values[i]) ? '' : s.values[i]}`);
+    }
+    const csv = `${lines.join('\n')}\n`;
+    if (typeof flags.out === 'string') {
+      fs.writeFileSync(path.resolve(flags.out), csv);
+      io.stderr(`${lines.length - 1} points written to ${path.resolve(flags.out)}\n`);
+    } else io.stdout(csv);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
