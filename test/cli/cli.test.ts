@@ -10,7 +10,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', timeout: 120_000, env: { ...process.env, DISTILL_BACKEND: '' } });
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', timeout: 120_000, env: { ...process.env, DISTILL_BACKEND: '', DISTILL_DB: path.join(tmp, 'studio.db') } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
@@ -26,6 +26,10 @@ describe('distill-studio CLI', () => {
     for (const k of ['env', 'seed', 'backend', 'params', 'envSteps', 'wallSeconds', 'evalMean', 'evalStd', 'model']) expect(s).toHaveProperty(k);
     expect(s).toMatchObject({ env: 'CartPole-v1', seed: 1, envSteps: 1500, params: 4610, model, evalEpisodes: 3 });
     expect(['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).toContain(s.backend);
+    // Stored in the database too.
+    expect(s.db).toBe(path.join(tmp, 'studio.db'));
+    const runs = lastJson(cli('runs', '--json').stdout).runs;
+    expect(runs.find((r: { id: number }) => r.id === s.runId)).toMatchObject({ role: 'teacher', status: 'completed', evalMean: s.evalMean });
     expect(fs.readdirSync(model).sort()).toEqual(['meta.json', 'model.json', 'weights.bin']);
   });
 

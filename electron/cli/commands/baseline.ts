@@ -10,11 +10,12 @@ import { encodeBundle, saveBundle } from '../../../core/nn/bundle.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { ProgressBar } from '../progress.ts';
+import { recordRun } from '../record.ts';
 import { numberFlag, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
 import { round } from './train-teacher.ts';
 
 export const usage = `Usage: distill-studio baseline --env ID --student 16,16 --steps N --seed S [--teacher DIR] [--teacher-return G]
-         [--eval-episodes N] [--out DIR] [--backend NAME] [--json]
+         [--eval-episodes N] [--out DIR] [--backend NAME] [--db FILE] [--json]
   The student architecture trained from scratch by plain DQN (the env's default preset) on N env steps.
   --teacher / --teacher-return  what the normalised score is relative to (a bundle is evaluated on the same seeds)`;
 
@@ -29,6 +30,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     'eval-episodes': { type: 'string' },
     out: { type: 'string' },
     backend: { type: 'string' },
+    db: { type: 'string' },
     json: { type: 'boolean' },
   });
   const env = requireFlag('env', flags.env as string | undefined);
@@ -51,37 +53,41 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'baselines', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`));
   const started = performance.now();
   const bar = new ProgressBar(`baseline ${student.join('-')} s${seed}`);
-  const result = await trainTeacher(config, { onProgress: (p) => bar.update(p.envSteps, p.totalSteps, p.etaSeconds, `eval ${p.lastEval?.toFixed(1) ?? '-'}`) });
-  bar.done();
-  const seeds = episodeSeeds(evalEpisodes);
-  const evaluation = evaluatePolicy(env, (o, b) => result.network.act(o, b), seeds);
-  const randomEval = evaluateRandomPolicy(env, seeds);
-  const teacherReturn = teacher ? evaluatePolicy(env, (o, b) => teacher.bundle.network.act(o, b), seeds).mean : teacherReturnFlag ?? null;
-  const summary = {
-    command: 'baseline',
-    env,
-    seed,
-    backend: backend.name,
-    student,
-    studentParams: result.network.paramCount,
-    teacherParams: teacher?.bundle.network.paramCount ?? null,
-    paramRatio: teacher ? round(result.network.paramCount / teacher.bundle.network.paramCount, 4) : null,
-    evalMean: evaluation.mean,
-    evalStd: round(evaluation.std),
-    evalCi95: round(evaluation.ci95),
-    evalEpisodes,
-    teacherEvalMean: teacherReturn,
-    randomEvalMean: randomEval.mean,
-    normalizedScore: teacherReturn === null ? null : round(normalizedScore(evaluation.mean, teacherReturn, randomEval.mean), 4),
-    microsecondsPerAction: round(measureActionLatency(result.network)),
-    envSteps: result.envSteps,
-    gradientSteps: result.gradientSteps,
-    wallSeconds: round((performance.now() - started) / 1000),
-    model: '',
-  };
-  summary.model = saveBundle(out, encodeBundle(result.network, { env, backend: backend.name, training: { role: 'baseline', config } }));
-  result.network.dispose();
+  const recorded = await recordRun(flags.db, { role: 'baseline', env, name: `baseline ${student.join('-')} seed ${seed}`, config, seed, backend: backend.name }, async (onMetrics) => {
+    const result = await trainTeacher(config, { onMetrics, onProgress: (p) => bar.update(p.envSteps, p.totalSteps, p.etaSeconds, `eval ${p.lastEval?.toFixed(1) ?? '-'}`) });
+    bar.done();
+    const seeds = episodeSeeds(evalEpisodes);
+    const evaluation = evaluatePolicy(env, (o, b) => result.network.act(o, b), seeds);
+    const randomEval = evaluateRandomPolicy(env, seeds);
+    const teacherReturn = teacher ? evaluatePolicy(env, (o, b) => teacher.bundle.network.act(o, b), seeds).mean : teacherReturnFlag ?? null;
+    const summary = {
+      command: 'baseline',
+      env,
+      seed,
+      backend: backend.name,
+      student,
+      studentParams: result.network.paramCount,
+      teacherParams: teacher?.bundle.network.paramCount ?? null,
+      paramRatio: teacher ? round(result.network.paramCount / teacher.bundle.network.paramCount, 4) : null,
+      evalMean: evaluation.mean,
+      evalStd: round(evaluation.std),
+      evalCi95: round(evaluation.ci95),
+      evalEpisodes,
+      teacherEvalMean: teacherReturn,
+      randomEvalMean: randomEval.mean,
+      normalizedScore: teacherReturn === null ? null : round(normalizedScore(evaluation.mean, teacherReturn, randomEval.mean), 4),
+      microsecondsPerAction: round(measureActionLatency(result.network)),
+      envSteps: result.envSteps,
+      gradientSteps: result.gradientSteps,
+      wallSeconds: round((performance.now() - started) / 1000),
+    };
+    const model = encodeBundle(result.network, { env, backend: backend.name, training: { role: 'baseline', config } });
+    result.network.dispose();
+    return { summary, model, evaluation: { ...evaluation, step: result.envSteps } };
+  });
   teacher?.bundle.network.dispose();
+  const summary = { ...recorded.result.summary, runId: recorded.runId, db: recorded.db, model: saveBundle(out, recorded.result.model) };
+  const evaluation = { mean: summary.evalMean, std: summary.evalStd };
   if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
   else io.stdout(`baseline ${student.join('-')} (${summary.studentParams} params) from scratch on ${steps} env steps: return ${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)}${summary.normalizedScore === null ? '' : `, normalised score ${summary.normalizedScore.toFixed(3)}`}\nmodel saved to ${summary.model}\n`);
   return 0;

@@ -13,12 +13,14 @@ import { encodeBundle, saveBundle } from '../../../core/nn/bundle.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { ProgressBar } from '../progress.ts';
+import { recordRun, type RecordedResult } from '../record.ts';
+import type { MetricPoint } from '../../../core/dqn/train-teacher.ts';
 import { numberFlag, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
 import { round } from './train-teacher.ts';
 
 export const usage = `Usage: distill-studio distill --teacher DIR --student 16,16 --seed S [--alpha A] [--alpha-schedule constant|linear|adaptive]
          [--alpha-end A] [--soft-loss kl|mse|nll] [--hard-loss td|mc] [--tau T] [--source kb|teacher] [--mode offline|online]
-         [--kb FILE] [--kb-steps N] [--k K] [--radius R] [--steps N] [--eval-episodes N] [--out DIR] [--backend NAME] [--json]
+         [--kb FILE] [--kb-steps N] [--k K] [--radius R] [--steps N] [--eval-episodes N] [--out DIR] [--backend NAME] [--db FILE] [--json]
   --teacher         teacher model bundle folder
   --student         hidden layer widths of the student, e.g. 16,16
   --alpha           weight of L_hard in α·L_hard + (1−α)·L_soft, in [0, 1] (default 0: pure distillation)
@@ -31,7 +33,8 @@ export const usage = `Usage: distill-studio distill --teacher DIR --student 16,1
   --k, --radius     retrieval neighbours (default 1) and radius in standardised units (default: none)
   --steps           gradient updates (offline, default 10000) or env steps (online, default 30000)
   --eval-episodes   greedy test episodes (default 20)
-  --out             student bundle folder (default runs/students/<env>-<sizes>-seed<S>-<time>)`;
+  --out             student bundle folder (default runs/students/<env>-<sizes>-seed<S>-<time>)
+  --db              database the run is stored in (default: the app's; env DISTILL_DB)`;
 
 export interface DistillSummary {
   [key: string]: unknown;
@@ -58,6 +61,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     'eval-episodes': { type: 'string' },
     out: { type: 'string' },
     backend: { type: 'string' },
+    db: { type: 'string' },
     json: { type: 'boolean' },
   });
   // Validate everything before any work or any write.
@@ -105,7 +109,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'students', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`));
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out: ${out} exists and is not a folder`);
 
-  const summary = await distill({ env, config, teacher: bundle, teacherDir, kb, kbSteps, evalEpisodes, backend: backend.name, out, quiet: flags.json === true, io });
+  const recorded = await recordRun(flags.db, { role: 'student', env, name: `distill ${student.join('-')} ${config.mode} ${config.source} α=${config.alpha} seed ${seed}`, config, seed, backend: backend.name }, (onMetrics) =>
+    distill({ env, config, teacher: bundle, teacherDir, kb, kbSteps, evalEpisodes, backend: backend.name, onMetrics }),
+  );
+  const summary: DistillSummary = { ...recorded.result.summary, runId: recorded.runId, db: recorded.db, model: saveBundle(out, recorded.result.model) };
   bundle.network.dispose();
   if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
   else {
@@ -129,10 +136,8 @@ export async function distill(args: {
   kbSteps: number;
   evalEpisodes: number;
   backend: string;
-  out: string;
-  quiet: boolean;
-  io: CommandIo;
-}): Promise<DistillSummary> {
+  onMetrics?: (points: MetricPoint[]) => void;
+}): Promise<RecordedResult<DistillSummary>> {
   const { env, config } = args;
   const started = performance.now();
   const seeds = episodeSeeds(args.evalEpisodes);
@@ -143,7 +148,7 @@ export async function distill(args: {
   const bar = new ProgressBar(`distill ${config.hiddenSizes.join('-')} s${config.seed}`);
   const result = await trainStudent(
     { config, teacher: args.teacher.network, kb, teacherReturn: teacherEval.mean, randomReturn: randomEval.mean },
-    { onProgress: (p) => bar.update(p.envSteps, p.totalSteps, p.etaSeconds, `eval ${p.lastEval?.toFixed(1) ?? '-'}`) },
+    { ...(args.onMetrics ? { onMetrics: args.onMetrics } : {}), onProgress: (p) => bar.update(p.envSteps, p.totalSteps, p.etaSeconds, `eval ${p.lastEval?.toFixed(1) ?? '-'}`) },
   );
   bar.done();
   const distillSeconds = (performance.now() - distillStart) / 1000;
@@ -180,14 +185,12 @@ export async function distill(args: {
     selectedStep: result.selectedStep,
     distillSeconds: round(distillSeconds),
     wallSeconds: round((performance.now() - started) / 1000),
-    model: '',
   };
   const bundle = encodeBundle(result.network, {
     env,
     backend: args.backend,
     training: { role: 'student', teacher: args.teacherDir, config, evaluation: { mean: evaluation.mean, std: evaluation.std, ci95: evaluation.ci95, episodes: args.evalEpisodes }, normalizedScore: report.normalizedScore },
   });
-  summary.model = saveBundle(args.out, bundle);
   result.network.dispose();
-  return summary;
+  return { summary, model: bundle, evaluation: { ...evaluation, step: config.steps, extra: metrics as unknown as Record<string, unknown> } };
 }

@@ -7,16 +7,17 @@ import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { ProgressBar } from '../progress.ts';
-import { numberFlag, teacherFlag, timestamp } from '../shared.ts';
+import { numberFlag, openDbFlag, teacherFlag, timestamp } from '../shared.ts';
 import { round } from './train-teacher.ts';
 
-export const usage = `Usage: distill-studio extract --teacher DIR --steps N --seed S [--epsilon E] [--out FILE] [--backend NAME] [--json]
+export const usage = `Usage: distill-studio extract --teacher DIR --steps N --seed S [--epsilon E] [--out FILE] [--backend NAME] [--db FILE] [--json]
   --teacher  a teacher model bundle folder
   --steps    transitions to record
   --seed     seed of the rollout
   --epsilon  ε of the teacher's ε-greedy behaviour (default 0.05)
   --out      knowledge-base file (default runs/kb/<env>-seed<S>-<time>.dskb)
   --backend  ${BACKEND_NAMES.join(' | ')} | auto
+  --db       database the knowledge base is also stored in (default: the app's; env DISTILL_DB)
   --json     print one JSON summary as the last stdout line`;
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
@@ -27,6 +28,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     epsilon: { type: 'string' },
     out: { type: 'string' },
     backend: { type: 'string' },
+    db: { type: 'string' },
     json: { type: 'boolean' },
   });
   const steps = requireFlag('steps', intFlag('steps', flags.steps, { min: 1, max: 50_000_000 }));
@@ -45,6 +47,13 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const stats = knowledgeBaseStats(kb);
   const file = saveKnowledgeBaseFile(out, kb);
   bundle.network.dispose();
+  const db = await openDbFlag(flags.db);
+  let kbId: number;
+  try {
+    kbId = db.knowledgeBases.save(kb, stats).id;
+  } finally {
+    db.close();
+  }
   const summary = {
     command: 'extract',
     env,
@@ -61,6 +70,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     teacher: dir,
     wallSeconds: round((performance.now() - started) / 1000),
     kb: file,
+    kbId,
   };
   if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
   else io.stdout(`${kb.size} transitions from ${stats.episodes} complete episodes (mean return ${stats.meanEpisodeReturn.toFixed(1)}), action mix ${summary.actionMix.join(' / ')}\nknowledge base saved to ${file}\n`);

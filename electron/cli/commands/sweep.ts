@@ -18,7 +18,7 @@ import { listFlag, numberFlag, sizesFlag, teacherFlag, timestamp } from '../shar
 
 export const usage = `Usage: distill-studio sweep --teacher DIR --students "8,8;16,16;32,32" --alphas 0,0.5,1 --seeds 1,2,3
          [--mode offline|online] [--source kb|teacher] [--soft-loss kl|mse|nll] [--steps N] [--kb FILE] [--kb-steps N]
-         [--no-baseline] [--jobs N] [--out DIR] [--backend NAME] [--json]
+         [--no-baseline] [--jobs N] [--out DIR] [--backend NAME] [--db FILE] [--json]
   Baselines train each student size from scratch on the same env-step budget: the KB's transitions
   (offline) or the KB's plus the student's own (online).
   --jobs  parallel runs (default: the number of cores)`;
@@ -47,6 +47,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     jobs: { type: 'string' },
     out: { type: 'string' },
     backend: { type: 'string' },
+    db: { type: 'string' },
     json: { type: 'boolean' },
   });
   const students = listFlag('students', requireFlag('students', flags.students as string | undefined), ';', (s) => sizesFlag('students', s));
@@ -73,6 +74,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     }
   }
   const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'sweeps', `${env}-${timestamp()}`));
+  const dbArgs = typeof flags.db === 'string' ? ['--db', path.resolve(flags.db)] : [];
 
   const started = performance.now();
   fs.mkdirSync(out, { recursive: true });
@@ -95,7 +97,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
           alpha,
           seed,
           args: ['distill', '--teacher', teacherDir, '--kb', kbFile, '--student', student.join(','), '--alpha', String(alpha), '--seed', String(seed),
-            '--mode', mode, '--steps', String(studentSteps), '--backend', backend.name, '--out', path.join(out, name), '--json',
+            '--mode', mode, '--steps', String(studentSteps), '--backend', backend.name, '--out', path.join(out, name), '--json', ...dbArgs,
             ...(source ? ['--source', source] : []), ...(softLoss ? ['--soft-loss', softLoss] : [])],
         });
       }
@@ -108,7 +110,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
           alpha: null,
           seed,
           args: ['baseline', '--env', env, '--teacher', teacherDir, '--student', student.join(','), '--steps', String(baselineSteps), '--seed', String(seed),
-            '--backend', backend.name, '--out', path.join(out, `baseline-${student.join('x')}-s${seed}`), '--json'],
+            '--backend', backend.name, '--out', path.join(out, `baseline-${student.join('x')}-s${seed}`), '--json', ...dbArgs],
         });
       }
     }

@@ -8,10 +8,11 @@ import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { encodeBundle, saveBundle } from '../../../core/nn/bundle.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import { ProgressBar } from '../progress.ts';
+import { recordRun } from '../record.ts';
 import type { CommandIo } from '../main.ts';
 
 export const usage = `Usage: distill-studio train-teacher --env ID --seed N [--preset NAME] [--steps N] [--out DIR]
-                                    [--eval-episodes N] [--backend NAME] [--json]
+                                    [--eval-episodes N] [--backend NAME] [--db FILE] [--json]
   --env            ${ENV_IDS.join(' | ')}
   --seed           integer ≥ 0: seed of the whole run
   --preset         ${PRESET_NAMES.join(' | ')} (default: default, the project's 2-core preset)
@@ -19,6 +20,7 @@ export const usage = `Usage: distill-studio train-teacher --env ID --seed N [--p
   --out            folder for the model bundle (default: runs/teachers/<env>-seed<seed>-<time>)
   --eval-episodes  greedy test episodes after training (default 20)
   --backend        ${BACKEND_NAMES.join(' | ')} | auto (default auto; env DISTILL_BACKEND)
+  --db             database the run is stored in (default: the app's; env DISTILL_DB)
   --json           print one JSON summary as the last stdout line`;
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
@@ -30,6 +32,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     out: { type: 'string' },
     'eval-episodes': { type: 'string' },
     backend: { type: 'string' },
+    db: { type: 'string' },
     json: { type: 'boolean' },
   });
   const env = requireFlag('env', flags.env as string | undefined);
@@ -57,47 +60,51 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const bar = new ProgressBar(`train ${env} s${seed}`);
   const log = (msg: string) => io.stderr(`${msg}\n`);
   if (!json) log(`backend ${backend.name}; preset ${preset}; ${config.totalSteps} env steps; network ${[config.hiddenSizes.join('-')]}`);
-  const result = await trainTeacher(config, {
-    onProgress: (p) =>
-      bar.update(p.envSteps, p.totalSteps, p.etaSeconds, `ret ${p.recentReturn?.toFixed(1) ?? '-'} eval ${p.lastEval?.toFixed(1) ?? '-'}`),
+  const recorded = await recordRun(flags.db, { role: 'teacher', env, name: `train-teacher ${env} seed ${seed}`, config, seed, backend: backend.name }, async (onMetrics) => {
+    const result = await trainTeacher(config, {
+      onMetrics,
+      onProgress: (p) =>
+        bar.update(p.envSteps, p.totalSteps, p.etaSeconds, `ret ${p.recentReturn?.toFixed(1) ?? '-'} eval ${p.lastEval?.toFixed(1) ?? '-'}`),
+    });
+    bar.done();
+    const evaluation = evaluatePolicy(env, (o, b) => result.network.act(o, b), episodeSeeds(evalEpisodes));
+    const summary = {
+      command: 'train-teacher',
+      env,
+      seed,
+      preset,
+      backend: backend.name,
+      params: result.network.paramCount,
+      hiddenSizes: config.hiddenSizes,
+      envSteps: result.envSteps,
+      gradientSteps: result.gradientSteps,
+      trainSeconds: round(result.trainSeconds),
+      wallSeconds: 0,
+      thresholdStep: result.thresholdStep,
+      thresholdSeconds: result.thresholdSeconds === null ? null : round(result.thresholdSeconds),
+      selectedStep: result.selectedStep,
+      evalEpisodes,
+      evalMean: evaluation.mean,
+      evalStd: round(evaluation.std),
+      evalCi95: round(evaluation.ci95),
+      microsecondsPerAction: round(evaluation.microsecondsPerAction),
+    };
+    const model = encodeBundle(result.network, {
+      env,
+      backend: backend.name,
+      training: { role: 'teacher', preset, config, envSteps: result.envSteps, gradientSteps: result.gradientSteps, evaluation: { mean: evaluation.mean, std: evaluation.std, ci95: evaluation.ci95, episodes: evalEpisodes } },
+    });
+    result.network.dispose();
+    return { summary, model, evaluation: { ...evaluation, step: result.envSteps } };
   });
-  bar.done();
-  const evaluation = evaluatePolicy(env, (o, b) => result.network.act(o, b), episodeSeeds(evalEpisodes));
   const wallSeconds = (performance.now() - started) / 1000;
-  const summary = {
-    command: 'train-teacher',
-    env,
-    seed,
-    preset,
-    backend: backend.name,
-    params: result.network.paramCount,
-    hiddenSizes: config.hiddenSizes,
-    envSteps: result.envSteps,
-    gradientSteps: result.gradientSteps,
-    trainSeconds: round(result.trainSeconds),
-    wallSeconds: round(wallSeconds),
-    thresholdStep: result.thresholdStep,
-    thresholdSeconds: result.thresholdSeconds === null ? null : round(result.thresholdSeconds),
-    selectedStep: result.selectedStep,
-    evalEpisodes,
-    evalMean: evaluation.mean,
-    evalStd: round(evaluation.std),
-    evalCi95: round(evaluation.ci95),
-    microsecondsPerAction: round(evaluation.microsecondsPerAction),
-    model: '',
-  };
-  const bundle = encodeBundle(result.network, {
-    env,
-    backend: backend.name,
-    training: { role: 'teacher', preset, config, envSteps: result.envSteps, gradientSteps: result.gradientSteps, evaluation: { mean: evaluation.mean, std: evaluation.std, ci95: evaluation.ci95, episodes: evalEpisodes } },
-  });
-  summary.model = saveBundle(out, bundle);
-  result.network.dispose();
+  const summary = { ...recorded.result.summary, wallSeconds: round(wallSeconds), runId: recorded.runId, db: recorded.db, model: saveBundle(out, recorded.result.model) };
+  const evaluation = { mean: Number(summary.evalMean), std: Number(summary.evalStd), ci95: Number(summary.evalCi95) };
   if (json) io.stdout(`${JSON.stringify(summary)}\n`);
   else {
     io.stdout(`${env} seed ${seed}: greedy return ${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)} (95% CI ±${evaluation.ci95.toFixed(1)}, ${evalEpisodes} episodes)\n`);
-    io.stdout(`${result.envSteps} env steps, ${result.gradientSteps} updates, ${wallSeconds.toFixed(1)} s on ${backend.name}; ${summary.params} parameters\n`);
-    io.stdout(`model saved to ${summary.model}\n`);
+    io.stdout(`${summary.envSteps} env steps, ${summary.gradientSteps} updates, ${wallSeconds.toFixed(1)} s on ${backend.name}; ${summary.params} parameters\n`);
+    io.stdout(`model saved to ${summary.model} and as run ${summary.runId} in ${summary.db}\n`);
   }
   return 0;
 }
