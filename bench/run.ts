@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --only a,b] [-- --quick]`: micro and macro benchmarks of the studio on this machine.
  * Prints a table per section and writes everything, with the machine's description, to
- * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, teacher.
+ * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, db, jobs, teacher.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'teacher'] as const;
+const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -142,6 +142,16 @@ if (only.has('env')) {
 if (only.has('retrieval')) {
   const { benchRetrieval } = await import('./retrieval.ts');
   table('retrieval: exact kNN (KD-tree) vs brute force, 4-dim CartPole-like states', await benchRetrieval({ quick }));
+}
+
+if (only.has('db')) {
+  const { benchDb } = await import('./db.ts');
+  table('database (temp file, WAL): metric ingest, downsampled reads, knowledge-base save/load', await benchDb({ quick }));
+}
+
+if (only.has('jobs')) {
+  const { benchJobs } = await import('./jobs.ts');
+  table('job runner: runs training at once on worker threads, host event-loop delay', await benchJobs({ quick }));
 }
 
 if (only.has('teacher')) {
