@@ -58,19 +58,18 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
   else teacher = { config: null, modelId: spec.teacher.modelId, seed: 0 };
 
   const students: PlannedStudent[] = [];
+  // Env steps consumed by the students of each size: the KB's transitions, plus their own when online.
   const budgets = new Map<string, { sizes: number[]; steps: number }>();
   for (const seed of spec.seeds) {
-    spec.students.forEach((s, i) => {
+    for (const s of spec.students) {
       const { name, ...fields } = s;
-      const mode = fields.mode ?? 'offline';
-      const config = parseStudentConfig({ ...studentDefaults(spec.env, mode), ...fields, env: spec.env, seed });
+      const config = parseStudentConfig({ ...studentDefaults(spec.env, fields.mode ?? 'offline'), ...fields, env: spec.env, seed });
       const label = name ?? `${config.hiddenSizes.join('-')} ${config.mode} ${config.source} α=${config.alpha}`;
       students.push({ name: `${label} · seed ${seed}`, config });
       const key = config.hiddenSizes.join(',');
       const used = spec.knowledgeBase.steps + (config.mode === 'online' ? config.steps : 0);
-      if (seed === spec.seeds[0] || !budgets.has(key)) budgets.set(key, { sizes: config.hiddenSizes, steps: Math.max(budgets.get(key)?.steps ?? 0, used) });
-      void i;
-    });
+      budgets.set(key, { sizes: config.hiddenSizes, steps: Math.max(budgets.get(key)?.steps ?? 0, used) });
+    }
   }
 
   const baselines: PlannedBaseline[] = [];
