@@ -34,6 +34,17 @@ describe('module boundaries (STYLE.md §5)', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('only db/ talks to SQLite: no other source folder imports better-sqlite3', () => {
+    const offenders: string[] = [];
+    for (const dir of ['core', 'electron', 'renderer']) {
+      if (!fs.existsSync(path.join(root, dir))) continue;
+      for (const file of sourceFiles(path.join(root, dir))) {
+        if (imports(file).some((spec) => /^better-sqlite3(\/|$)/.test(spec))) offenders.push(path.relative(root, file));
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('the boundary check sees imports (it would catch a violation)', () => {
     const sample = path.join(root, 'core', 'nn', 'tf.ts');
     expect(imports(sample)).toContain('@tensorflow/tfjs');

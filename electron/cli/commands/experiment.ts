@@ -102,9 +102,16 @@ async function execute(db: StudioDb, runIds: number[], o: { jobs?: number; backe
       o.io.stderr(`\r  run ${id} ${names.get(id)}: ${p.envSteps}/${p.totalSteps} ETA ${p.etaSeconds === null ? '--:--' : formatDuration(p.etaSeconds)}\x1b[K\r`);
     });
   }
+  // Ctrl-C cancels the whole experiment: queued runs never start, running ones stop at their next step.
+  const cancelAll = () => {
+    o.io.stderr('\ncancelling the experiment…\n');
+    for (const id of runIds) runner.cancel(id);
+  };
+  process.once('SIGINT', cancelAll);
   try {
     await Promise.all(submitRuns(db, runner, runIds));
   } finally {
+    process.off('SIGINT', cancelAll);
     await runner.close();
   }
 }
