@@ -117,11 +117,11 @@ export function createRunner(db: StudioDb, options: { poolSize?: number; backend
     ...options,
     onWorkerDeath: (runId, error) => {
       const run = db.runs.get(runId);
-      if (run.status === 'running') db.runs.setStatus(runId, 'failed', { error });
+      if (run.status === 'running' || run.status === 'queued' || run.status === 'interrupted') db.runs.setStatus(runId, 'failed', { error });
     },
     onSkipped: (runId, status, error) => {
       const run = db.runs.get(runId);
-      if (run.status === 'queued' || run.status === 'interrupted') db.runs.setStatus(runId, status, status === 'failed' ? { error } : { error });
+      if (run.status === 'queued' || run.status === 'interrupted') db.runs.setStatus(runId, status, { error });
     },
   });
 }

@@ -83,17 +83,20 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           break;
       }
     });
+    let dead = false;
     const died = (error: string) => {
+      if (dead) return; // 'error' is followed by 'exit'
+      dead = true;
       const runId = slot.busy;
+      slot.busy = null;
+      // Replace the slot before anything is scheduled again, so no job is handed to the dead worker.
       const index = this.slots.indexOf(slot);
+      if (!this.closed && index >= 0) this.slots[index] = this.spawn();
       if (runId !== null) {
         this.options.onWorkerDeath(runId, error);
-        this.finish(slot, runId, { status: 'failed', error });
+        this.settle(runId, { status: 'failed', error });
       }
-      if (!this.closed && index >= 0) {
-        this.slots[index] = this.spawn();
-        this.pump();
-      }
+      if (!this.closed) this.pump();
     };
     worker.on('error', (err) => died(`worker crashed: ${err.message}`));
     worker.on('exit', (code) => {

@@ -55,7 +55,11 @@ async function execute(job: JobSpec): Promise<void> {
   }
 }
 
+// Fault injection for the runner's tests: the worker thread dies abruptly when it starts this run.
+const crashRun = process.env.DISTILL_TEST_WORKER_CRASH_RUN;
+
 port.on('message', (m: HostMessage) => {
+  if (m.type === 'run' && crashRun !== undefined && String(m.job.runId) === crashRun) process.exit(3);
   if (m.type === 'run') queue = queue.then(() => execute(m.job));
   else if (m.type === 'cancel') controllers.get(m.runId)?.abort();
 });

@@ -66,6 +66,22 @@ describe('job runner', () => {
     }
   }, 120_000);
 
+  it('a worker that dies marks its run failed, and the pool replaces it for the next jobs', async () => {
+    const created = createExperiment(db, experiment('crash', {}));
+    const [, studentRun, baselineRun] = created.runs.map((r) => r.runId);
+    process.env.DISTILL_TEST_WORKER_CRASH_RUN = String(studentRun);
+    try {
+      const runner = createRunner(db, { poolSize: 1 });
+      const outcomes = await Promise.all(submitRuns(db, runner, created.runs.map((r) => r.runId)));
+      await runner.close();
+      expect(outcomes.map((o) => o.status)).toEqual(['completed', 'failed', 'completed']);
+      expect(db.runs.get(studentRun)).toMatchObject({ status: 'failed', error: 'worker exited with code 3' });
+      expect(db.runs.get(baselineRun).status).toBe('completed');
+    } finally {
+      delete process.env.DISTILL_TEST_WORKER_CRASH_RUN;
+    }
+  }, 120_000);
+
   it('cancels a running job and the jobs waiting for it', async () => {
     const created = createExperiment(db, experiment('cancel', { totalSteps: 500_000 }));
     const runner = createRunner(db, { poolSize: 1 });
