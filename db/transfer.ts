@@ -59,13 +59,35 @@ function columns(db: Database.Database, schema: string, table: string): string[]
   return (db.pragma(`${schema}.table_info(${table})`) as { name: string }[]).map((c) => c.name);
 }
 
-/** INSERT … SELECT with ids shifted by per-table offsets; `where` filters the source rows. */
-function copyTable(db: Database.Database, from: string, to: string, table: { name: string; refs: Record<string, string> }, offsets: Record<string, number>, where: string, params: Record<string, number>): number {
+/**
+ * Links an exported row may hold to rows outside the experiment (a teacher model reused from another
+ * experiment keeps its run_id there): written as NULL unless the target is exported too.
+ */
+function exportGuards(table: string, s: string): Record<string, string> {
+  const runs = `SELECT id FROM ${s}.runs WHERE experiment_id = :e`;
+  const models = `SELECT id FROM ${s}.models WHERE ${exportFilter('models', s)}`;
+  const kbs = `SELECT id FROM ${s}.knowledge_bases WHERE ${exportFilter('knowledge_bases', s)}`;
+  switch (table) {
+    case 'runs':
+      return { teacher_run_id: runs, teacher_model_id: models, kb_id: kbs };
+    case 'models':
+      return { run_id: runs };
+    case 'knowledge_bases':
+      return { teacher_run_id: runs, teacher_model_id: models };
+    case 'evaluations':
+      return { model_id: models };
+    default:
+      return {};
+  }
+}
+
+/** INSERT … SELECT with ids shifted by per-table offsets; `where` filters the source rows, `guards` null dangling links. */
+function copyTable(db: Database.Database, from: string, to: string, table: { name: string; refs: Record<string, string> }, offsets: Record<string, number>, where: string, params: Record<string, number>, guards: Record<string, string> = {}): number {
   const cols = columns(db, to, table.name);
   const exprs = cols.map((c) => {
     const ref = table.refs[c];
-    if (!ref || !offsets[ref]) return `"${c}"`;
-    return `CASE WHEN "${c}" IS NULL THEN NULL ELSE "${c}" + ${offsets[ref]} END`;
+    const value = !ref || !offsets[ref] ? `"${c}"` : `CASE WHEN "${c}" IS NULL THEN NULL ELSE "${c}" + ${offsets[ref]} END`;
+    return guards[c] ? `CASE WHEN "${c}" IN (${guards[c]}) THEN ${value} ELSE NULL END` : value;
   });
   const list = cols.map((c) => `"${c}"`).join(', ');
   return db.prepare(`INSERT INTO ${to}.${table.name} (${list}) SELECT ${exprs.join(', ')} FROM ${from}.${table.name} WHERE ${where}`).run(params).changes;
@@ -94,7 +116,7 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
       try {
         db.transaction(() => {
           db.pragma('defer_foreign_keys = ON');
-          for (const t of TABLES) counts[t.name] = copyTable(db, 'main', 'dest', t, {}, exportFilter(t.name, 'main'), { e: id });
+          for (const t of TABLES) counts[t.name] = copyTable(db, 'main', 'dest', t, {}, exportFilter(t.name, 'main'), { e: id }, exportGuards(t.name, 'main'));
         })();
       } finally {
         db.prepare('DETACH DATABASE dest').run();

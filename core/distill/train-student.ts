@@ -14,7 +14,7 @@
  */
 import { VectorEnv } from '../envs/index.ts';
 import { ReplayBuffer, type ReplayBatch, type ReplayBufferSnapshot } from '../dqn/replay-buffer.ts';
-import { scheduleLinear } from '../dqn/schedule.ts';
+import { nextMultiple, scheduleLinear } from '../dqn/schedule.ts';
 import type { MetricPoint, TrainHooks, TrainProgress } from '../dqn/train-teacher.ts';
 import { VALIDATION_SEED_BASE, episodeSeeds, evaluatePolicy } from '../eval/evaluate.ts';
 import { monteCarloReturns, splitKnowledgeBase } from '../kb/episodes.ts';
@@ -206,7 +206,7 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
       online.softMask.set(resume.replay.softMask);
     }
     t0Shift = resume.trainSeconds * 1000;
-    if (checkpointEvery > 0) nextCheckpoint = (Math.floor(budget / checkpointEvery) + 1) * checkpointEvery;
+    if (checkpointEvery > 0) nextCheckpoint = nextMultiple(budget, checkpointEvery);
   }
   let lastStudentReturn: number | null = resume?.studentReturn ?? null;
   const takeCheckpoint = async (): Promise<StudentCheckpoint> => ({
@@ -234,7 +234,7 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
   };
   const checkpoint = async () => {
     if (budget >= nextMetric) {
-      nextMetric += metricEvery;
+      nextMetric = nextMultiple(budget, metricEvery);
       const s = learner.drainStats();
       if (s.steps > 0) {
         if (!Number.isFinite(s.loss)) throw new Error(`distillation diverged: loss is ${s.loss} at step ${budget}; try a lower learningRate or a larger tau`);
@@ -247,7 +247,7 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
       else metrics.length = 0;
     }
     if (budget >= nextEval) {
-      nextEval += config.evalEvery;
+      nextEval = nextMultiple(budget, config.evalEvery);
       const e0 = performance.now();
       const ev = evaluatePolicy(config.env, (o, c) => student.act(o, c), validationSeeds);
       evalMs += performance.now() - e0;
@@ -259,12 +259,12 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
       if (config.keepBest && (best === null || ev.mean > best.mean)) best = { mean: ev.mean, step: budget, weights: student.getWeights() };
     }
     if (budget >= nextCheckpoint && budget < config.steps) {
-      nextCheckpoint += checkpointEvery;
+      nextCheckpoint = nextMultiple(budget, checkpointEvery);
       if (hooks.onMetrics && metrics.length) hooks.onMetrics(metrics.splice(0));
       await hooks.onStudentCheckpoint?.(await takeCheckpoint());
     }
     if (budget >= nextProgress) {
-      nextProgress += progressEvery;
+      nextProgress = nextMultiple(budget, progressEvery);
       hooks.onProgress?.(progress());
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (hooks.signal?.aborted) {
@@ -275,7 +275,7 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
     }
   };
   const progress = (): TrainProgress => {
-    const elapsed = (performance.now() - t0) / 1000;
+    const elapsed = (performance.now() - t0 + t0Shift) / 1000;
     return {
       envSteps: budget,
       totalSteps: config.steps,

@@ -8,3 +8,8 @@ export function scheduleLinear(start: number, end: number, fraction: number, tot
   const progress = Math.min(Math.max(step / duration, 0), 1);
   return start + progress * (end - start);
 }
+
+/** The first multiple of `period` after `step`: the next due point of a periodic action (however far a vector step jumped). */
+export function nextMultiple(step: number, period: number): number {
+  return (Math.floor(step / period) + 1) * period;
+}

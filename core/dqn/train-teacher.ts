@@ -17,7 +17,7 @@ import { QNetwork } from '../nn/q-network.ts';
 import { Rng } from '../util/rng.ts';
 import { parseDqnConfig, type DqnConfig } from './config.ts';
 import { ReplayBuffer, type ReplayBufferSnapshot } from './replay-buffer.ts';
-import { scheduleLinear } from './schedule.ts';
+import { nextMultiple, scheduleLinear } from './schedule.ts';
 import { TdLearner } from './td-learner.ts';
 
 export interface MetricPoint {
@@ -157,7 +157,7 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}, res
     thresholdStep = resume.thresholdStep;
     thresholdSeconds = resume.thresholdSeconds;
     t0 -= resume.trainSeconds * 1000;
-    if (checkpointEvery > 0) nextCheckpoint = (Math.floor(envSteps / checkpointEvery) + 1) * checkpointEvery;
+    if (checkpointEvery > 0) nextCheckpoint = nextMultiple(envSteps, checkpointEvery);
   }
   const checkpoint = async (): Promise<TeacherCheckpoint> => ({
     kind: 'teacher',
@@ -245,7 +245,7 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}, res
       }
       // metrics
       if (envSteps >= nextMetric) {
-        nextMetric += METRIC_EVERY;
+        nextMetric = nextMultiple(envSteps, METRIC_EVERY);
         const stats = learner.drainStats();
         if (stats.steps > 0) {
           if (!Number.isFinite(stats.loss)) {
@@ -261,7 +261,7 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}, res
       }
       // 5. periodic validation
       if (envSteps >= nextEval) {
-        nextEval += config.evalEvery;
+        nextEval = nextMultiple(envSteps, config.evalEvery);
         const e0 = performance.now();
         const ev = evaluatePolicy(config.env, (o, b) => online.act(o, b), validationSeeds);
         evalMs += performance.now() - e0;
@@ -276,12 +276,12 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}, res
         }
       }
       if (envSteps >= nextCheckpoint && envSteps < config.totalSteps) {
-        nextCheckpoint += checkpointEvery;
+        nextCheckpoint = nextMultiple(envSteps, checkpointEvery);
         flush();
         await hooks.onCheckpoint?.(await checkpoint());
       }
       if (envSteps >= nextProgress) {
-        nextProgress += progressEvery;
+        nextProgress = nextMultiple(envSteps, progressEvery);
         hooks.onProgress?.(progress());
         // Yield to the event loop so that cancellation and progress can get through.
         await new Promise<void>((resolve) => setImmediate(resolve));

@@ -16,7 +16,7 @@ export function splitKnowledgeBase(kb: KnowledgeBase, fraction: number): { train
 
 /**
  * Return-to-go per KB row: G_t = r_t + γ·G_{t+1} within an episode. An episode cut by truncation (time limit
- * or extraction budget) is bootstrapped with the teacher's own value max_a Q_T at its last row.
+ * or extraction budget) is bootstrapped with the teacher's Q_T(s, a) of its last row's state and action.
  */
 export function monteCarloReturns(kb: KnowledgeBase, gamma: number): Float32Array {
   const out = new Float32Array(kb.size);
@@ -24,12 +24,8 @@ export function monteCarloReturns(kb: KnowledgeBase, gamma: number): Float32Arra
   let g = 0;
   for (let i = kb.size - 1; i >= 0; i--) {
     if (kb.episodeEnd[i]) {
-      if (kb.terminated[i]) g = kb.rewards[i];
-      else {
-        let best = -Infinity;
-        for (let j = 0; j < a; j++) best = Math.max(best, kb.teacherQ[i * a + j]);
-        g = best;
-      }
+      // A truncated end is bootstrapped with the teacher's estimate of the action taken, Q_T(s, a) ≈ r + γV(s').
+      g = kb.terminated[i] ? kb.rewards[i] : kb.teacherQ[i * a + kb.actions[i]];
     } else g = kb.rewards[i] + gamma * g;
     out[i] = g;
   }

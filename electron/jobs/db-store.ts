@@ -31,7 +31,7 @@ export function jobStoreFor(db: StudioDb): WorkerJobStore {
     saveModel: (runId, bundle) => db.models.save({ runId, kind: 'final', bundle }).id,
     loadModel: (modelId) => db.models.get(modelId).bundle,
     modelOfRun: (runId) => db.runs.get(runId).teacherModelId ?? finalModel(runId),
-    saveKnowledgeBase: (runId, kb, stats) => db.knowledgeBases.save(kb, stats, { teacherRunId: runId, teacherModelId: finalModel(runId) }).id,
+    saveKnowledgeBase: (runId, kb, stats) => db.knowledgeBases.save(kb, stats, { teacherRunId: runId, teacherModelId: db.runs.get(runId).teacherModelId ?? finalModel(runId) }).id,
     loadKnowledgeBase: (kbId) => db.knowledgeBases.load(kbId),
     knowledgeBaseOfRun: (runId) => db.knowledgeBases.list({ teacherRunId: runId }).at(-1)?.id ?? null,
     saveEvaluation: (runId, e: EvaluationRecord) =>

@@ -108,6 +108,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** Queues a job; it starts when every run in `deps` has completed. */
   submit(job: JobSpec, deps: number[] = []): Promise<JobOutcome> {
     if (this.closed) throw new Error('the job runner is closed');
+    this.outcomes.delete(job.runId); // a run submitted again (a retry) gets a new outcome
     const done = new Promise<JobOutcome>((resolve) => this.waiters.set(job.runId, [...(this.waiters.get(job.runId) ?? []), resolve]));
     this.queue.push({ job, deps });
     this.pump();
@@ -116,7 +117,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   /** Tells the runner how a run it did not execute ended (a dependency finished in an earlier process). */
   recordOutcome(runId: number, outcome: JobOutcome): void {
+    if (this.holds(runId)) return; // queued or running here: its own outcome will come
     if (!this.outcomes.has(runId)) this.outcomes.set(runId, outcome);
+  }
+
+  /** Whether the run is queued or running in this runner. */
+  holds(runId: number): boolean {
+    return this.queue.some((p) => p.job.runId === runId) || this.slots.some((s) => s.busy === runId);
   }
 
   /** Cancels a queued or running job. */
@@ -130,7 +137,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       return;
     }
     const slot = this.slots.find((s) => s.busy === runId);
-    if (slot) slot.worker.postMessage({ type: 'cancel', runId } satisfies HostMessage);
+    // After `ready`, like the run message itself, so that a cancel can never overtake its run.
+    if (slot) void slot.ready.then(() => slot.worker.postMessage({ type: 'cancel', runId } satisfies HostMessage));
   }
 
   /** Resolves when every submitted job has an outcome. */
@@ -160,12 +168,15 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   private pump(): void {
-    // Jobs whose dependency did not complete never run.
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const { job, deps } = this.queue[i];
-      const broken = deps.map((d) => [d, this.outcomes.get(d)] as const).find(([, o]) => o && o.status !== 'completed');
-      if (broken) {
+    // Jobs whose dependency did not complete never run; repeated so that a failure passes down whole chains.
+    for (let removed = true; removed; ) {
+      removed = false;
+      for (let i = this.queue.length - 1; i >= 0; i--) {
+        const { job, deps } = this.queue[i];
+        const broken = deps.map((d) => [d, this.outcomes.get(d)] as const).find(([, o]) => o && o.status !== 'completed');
+        if (!broken) continue;
         this.queue.splice(i, 1);
+        removed = true;
         const [dep, o] = broken;
         const status = o!.status === 'cancelled' ? 'cancelled' : 'failed';
         const error = `run ${dep} it depends on ${o!.status === 'cancelled' ? 'was cancelled' : 'failed'}`;

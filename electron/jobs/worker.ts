@@ -17,9 +17,16 @@ const PROGRESS_MS = 200;
 const backend = await selectBackend(init.backend as BackendName | 'auto');
 const store = openJobStore(init.dbFile);
 const controllers = new Map<number, AbortController>();
+/** Runs cancelled while still waiting in this worker's queue. */
+const cancelledEarly = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
 async function execute(job: JobSpec): Promise<void> {
+  if (cancelledEarly.delete(job.runId)) {
+    store.markCancelled(job.runId);
+    send({ type: 'cancelled', runId: job.runId });
+    return;
+  }
   const controller = new AbortController();
   controllers.set(job.runId, controller);
   let lastProgress = 0;
@@ -61,6 +68,10 @@ const crashRun = process.env.DISTILL_TEST_WORKER_CRASH_RUN;
 port.on('message', (m: HostMessage) => {
   if (m.type === 'run' && crashRun !== undefined && String(m.job.runId) === crashRun) process.exit(3);
   if (m.type === 'run') queue = queue.then(() => execute(m.job));
-  else if (m.type === 'cancel') controllers.get(m.runId)?.abort();
+  else if (m.type === 'cancel') {
+    const running = controllers.get(m.runId);
+    if (running) running.abort();
+    else cancelledEarly.add(m.runId);
+  }
 });
 send({ type: 'ready', backend: backend.name });

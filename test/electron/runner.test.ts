@@ -82,6 +82,16 @@ describe('job runner', () => {
     }
   }, 120_000);
 
+  it('a cancel sent right after submitting (workers still starting) is not lost', async () => {
+    const created = createExperiment(db, experiment('early cancel', { totalSteps: 500_000 }));
+    const runner = createRunner(db, { poolSize: 1 });
+    const outcomes = submitRuns(db, runner, created.runs.map((r) => r.runId));
+    runner.cancel(created.teacherRunId);
+    expect((await Promise.all(outcomes)).map((o) => o.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    await runner.close();
+    expect(db.runs.get(created.teacherRunId).status).toBe('cancelled');
+  }, 120_000);
+
   it('cancels a running job and the jobs waiting for it', async () => {
     const created = createExperiment(db, experiment('cancel', { totalSteps: 500_000 }));
     const runner = createRunner(db, { poolSize: 1 });

@@ -112,3 +112,24 @@ describe('experiment export → import', () => {
     expect(Number(lines[1].split(',')[3])).toBeGreaterThan(0);
   });
 });
+
+describe('export of an experiment that reuses another experiment\'s teacher model', () => {
+  it('keeps the model and drops only the link to the run outside the export', () => {
+    const teacherModel = src.models.list({ runId: 1, kind: 'final' })[0].id;
+    const spec = parseExperimentSpec({ version: 1, name: 'reuse', env: 'CartPole-v1', teacher: { modelId: teacherModel }, baselines: false });
+    const created = createExperiment(src, spec);
+    const file = path.join(tmp, 'reuse.dsx');
+    const counts = src.transfer.exportExperiment(created.experimentId, file);
+    expect(counts).toMatchObject({ runs: 1, models: 1 });
+    const dst = openDatabase(path.join(tmp, 'c.db'));
+    try {
+      const [id] = dst.transfer.importFile(file);
+      const [run] = dst.runs.list({ experimentId: id });
+      const model = dst.models.get(run.teacherModelId!);
+      expect(model.runId).toBeNull();
+      expect(Buffer.from(model.bundle.weights)).toEqual(Buffer.from(src.models.get(teacherModel).bundle.weights));
+    } finally {
+      dst.close();
+    }
+  });
+});
