@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Slow learning tests are opt-in: DISTILL_SLOW=1 npm test (see README).
+// Long learning tests (test/slow) are opt-in: DISTILL_SLOW=1 npm test (see README).
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
