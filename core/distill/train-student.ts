@@ -79,9 +79,10 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
   if (config.source === 'kb' && !kb) throw new Error('source kb needs a knowledge base');
   if (config.source === 'teacher' && !teacher) throw new Error('source teacher needs the teacher network');
 
-  const probe = new VectorEnv(config.env, config.mode === 'online' ? config.numEnvs : 1);
-  const n = probe.observationSize;
-  const a = probe.actionCount;
+  // The env copies the online student acts in (one, only for its sizes, offline).
+  const envs = new VectorEnv(config.env, config.mode === 'online' ? config.numEnvs : 1);
+  const n = envs.observationSize;
+  const a = envs.actionCount;
   if (kb && (kb.meta.env !== config.env || kb.meta.observationSize !== n || kb.meta.actionCount !== a)) {
     throw new Error(`the knowledge base is for ${kb.meta.env} (${kb.meta.observationSize} observations, ${kb.meta.actionCount} actions), the student for ${config.env} (${n}, ${a})`);
   }
@@ -150,8 +151,10 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
       batch.rewards[i] = kb!.rewards[row];
       batch.terminated[i] = kb!.terminated[row];
       if (returns) batch.returns[i] = returns[row];
-      batch.softQ.set(kb!.teacherQ.subarray(row * a, row * a + a), i * a);
-      batch.softMask[i] = 1;
+      if (config.source === 'kb') {
+        batch.softQ.set(kb!.teacherQ.subarray(row * a, row * a + a), i * a);
+        batch.softMask[i] = 1;
+      }
     }
     if (config.source === 'teacher') teacherSoft(batch.obs, B, batch.softQ, batch.softMask);
     return batch;
@@ -298,7 +301,6 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
       envSteps = split.train.length;
     } else {
       // Online: the student's own experience, with soft targets fetched when a state is stored.
-      const envs = new VectorEnv(config.env, config.numEnvs);
       const { replay, softQ, softMask } = online!;
       const sampled: ReplayBatch = replay.allocateBatch(B);
       const stepQ = new Float32Array(config.numEnvs * a);

@@ -9,7 +9,7 @@
  *   4. every trainFreq transitions past learningStarts, run a block of gradient updates;
  *   5. every evalEvery transitions, evaluate greedily on the validation seeds (best checkpoint kept).
  */
-import { VectorEnv, createEnv } from '../envs/index.ts';
+import { VectorEnv } from '../envs/index.ts';
 import { VALIDATION_SEED_BASE, episodeSeeds, evaluatePolicy } from '../eval/evaluate.ts';
 import { METRIC_KEYS, type MetricKey } from '../metrics.ts';
 import { optimizerState, restoreOptimizer, type SavedTensor } from '../nn/optimizer-state.ts';
@@ -101,8 +101,7 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}, res
   const sampleRng = rng.fork();
 
   const envs = new VectorEnv(config.env, config.numEnvs);
-  const probe = createEnv(config.env);
-  const threshold = probe.rewardThreshold;
+  const threshold = envs.env(0).rewardThreshold;
   const spec = { inputSize: envs.observationSize, hiddenSizes: config.hiddenSizes, outputSize: envs.actionCount };
   const online = QNetwork.create(spec, initRng);
   const target = online.clone();

@@ -110,18 +110,6 @@ export function extractKnowledge(teacher: QNetwork, options: ExtractOptions): Kn
     incompleteEpisodes,
     numEnvs,
   };
-  return { meta, size: written, ...trim(kb, written, n, a) };
-}
-
-function trim(kb: Omit<KnowledgeBase, 'meta' | 'size'>, size: number, n: number, a: number): Omit<KnowledgeBase, 'meta' | 'size'> {
-  return {
-    states: kb.states.subarray(0, size * n),
-    actions: kb.actions.subarray(0, size),
-    rewards: kb.rewards.subarray(0, size),
-    nextStates: kb.nextStates.subarray(0, size * n),
-    terminated: kb.terminated.subarray(0, size),
-    episodeEnd: kb.episodeEnd.subarray(0, size),
-    episode: kb.episode.subarray(0, size),
-    teacherQ: kb.teacherQ.subarray(0, size * a),
-  };
+  // Every stepped row is flushed and the budget clips the last ones, so exactly `total` rows were written.
+  return { meta, size: written, ...kb };
 }
