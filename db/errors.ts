@@ -24,3 +24,19 @@ export class DatabaseOpenError extends Error {
     super(message);
   }
 }
+
+/**
+ * A run could not be claimed for execution (or reopened): another process runs it, it already ended, or it is
+ * gone. Nothing was written. `ownerPid` is the process that runs it, when known.
+ */
+export class RunClaimError extends Error {
+  override readonly name = 'RunClaimError';
+  constructor(
+    readonly runId: number,
+    readonly reason: 'running' | 'completed' | 'not-claimable',
+    message: string,
+    readonly ownerPid: number | null = null,
+  ) {
+    super(message);
+  }
+}

@@ -96,7 +96,11 @@ function copyTable(db: Database.Database, from: string, to: string, table: { nam
 export interface TransferRepository {
   /** Writes experiment `id` and everything it owns to `file` (replaced whole); returns row counts per table. */
   exportExperiment(id: number, file: string): Record<string, number>;
-  /** Imports every experiment of `file`; returns the new experiment ids. Nothing changes if anything fails. */
+  /**
+   * Imports every experiment of `file`; returns the new experiment ids. Nothing changes if anything fails, the
+   * file is this database, or one of its experiments is already here (same name, creation time and spec).
+   * Imported runs are never left `running` (they become `interrupted`) and have no owner process.
+   */
   importFile(file: string): number[];
 }
 
@@ -134,17 +138,25 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
     importFile(file) {
       const source = path.resolve(file);
       if (!fs.existsSync(source)) throw new Error(`${source}: no such file`);
+      if (ownFile !== ':memory:' && fs.realpathSync(source) === fs.realpathSync(path.resolve(ownFile))) throw new Error(`${source}: cannot import the database into itself`);
       // Refuses foreign, corrupt and newer files with their own messages, and changes nothing in them.
       openDatabase(source, { readonly: true }).close();
       db.prepare('ATTACH DATABASE ? AS src').run(source);
       try {
         return db.transaction(() => {
+          // The same experiment (name, creation time and spec) imported a second time would be a silent duplicate.
+          const dup = db
+            .prepare<{ name: string; created_at: string; id: number }>('SELECT s.name, s.created_at, m.id FROM src.experiments s JOIN main.experiments m ON m.name = s.name AND m.created_at = s.created_at AND m.spec = s.spec ORDER BY s.id LIMIT 1')
+            .get();
+          if (dup) throw new Error(`${source}: experiment "${dup.name}" (created ${dup.created_at}) is already in this database as experiment ${dup.id}; nothing was imported`);
           db.pragma('defer_foreign_keys = ON');
           const offsets: Record<string, number> = {};
           for (const t of TABLES) {
             if ('id' in t.refs) offsets[t.name] = (db.prepare(`SELECT coalesce(max(id), 0) FROM main.${t.name}`).pluck().get() as number);
           }
           for (const t of TABLES) copyTable(db, 'src', 'main', t, offsets, '1', {});
+          // No process of this machine runs an imported run: one exported while running is interrupted here.
+          db.prepare(`UPDATE main.runs SET status = 'interrupted', owner_pid = NULL, error = ? WHERE id > ? AND status = 'running'`).run(`it was running when exported (imported from ${path.basename(source)}); resume it to continue`, offsets.runs);
           const ids = db.prepare('SELECT id FROM src.experiments ORDER BY id').pluck().all() as number[];
           const bad = db.pragma('foreign_key_check') as unknown[];
           if (bad.length > 0) throw new Error(`${source}: the file's rows do not fit together (${bad.length} broken references); nothing was imported`);

@@ -59,12 +59,23 @@ export type JobSpec =
       /** Train with this config, or use an existing model (a bundle from the store). */
       readonly train: DqnConfig | null;
       readonly existingModelId?: number;
-      readonly kb: { steps: number; epsilon: number; seed: number };
+      /** Knowledge-base extraction; null when the run needs none (a stand-alone teacher, or a KB stored beforehand). */
+      readonly kb: { steps: number; epsilon: number; seed: number } | null;
       readonly evalEpisodes: number;
       readonly replays: number;
     }
   | { readonly kind: 'student'; readonly runId: number; readonly teacherRunId: number; readonly config: StudentConfig; readonly evalEpisodes: number; readonly replays: number }
-  | { readonly kind: 'baseline'; readonly runId: number; readonly teacherRunId: number; readonly config: DqnConfig; readonly evalEpisodes: number; readonly replays: number };
+  | {
+      readonly kind: 'baseline';
+      readonly runId: number;
+      /** The teacher run the normalised score is relative to; null for a baseline on its own. */
+      readonly teacherRunId: number | null;
+      /** Without a teacher run: the teacher return to normalise by (null: no normalised score). */
+      readonly teacherReturn?: number | null;
+      readonly config: DqnConfig;
+      readonly evalEpisodes: number;
+      readonly replays: number;
+    };
 
 export interface JobContext {
   readonly store: JobStore;
@@ -139,9 +150,11 @@ async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: Jo
     ctx.store.saveEvaluation(job.runId, evaluationRecord('final', Number(trainInfo.envSteps ?? 0), evaluation, { microsecondsPerAction: measureActionLatency(network) }));
     ctx.store.saveEvaluation(job.runId, evaluationRecord('random', 0, random));
     recordReplays(ctx, job.runId, env, network, seeds, job.replays);
-    const kb = extractKnowledge(network, { env: env as KnowledgeBase['meta']['env'], steps: job.kb.steps, seed: job.kb.seed, epsilon: job.kb.epsilon, teacherSource: `run ${job.runId}` });
-    const stats = knowledgeBaseStats(kb);
-    const kbId = ctx.store.saveKnowledgeBase(job.runId, kb, stats);
+    let kbInfo: { kbId: number; kbSize: number } | Record<string, never> = {};
+    if (job.kb) {
+      const kb = extractKnowledge(network, { env: env as KnowledgeBase['meta']['env'], steps: job.kb.steps, seed: job.kb.seed, epsilon: job.kb.epsilon, teacherSource: `run ${job.runId}` });
+      kbInfo = { kbId: ctx.store.saveKnowledgeBase(job.runId, kb, knowledgeBaseStats(kb)), kbSize: kb.size };
+    }
     return {
       role: 'teacher',
       env,
@@ -151,8 +164,7 @@ async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: Jo
       evalStd: evaluation.std,
       evalCi95: evaluation.ci95,
       randomEvalMean: random.mean,
-      kbId,
-      kbSize: kb.size,
+      ...kbInfo,
       ...trainInfo,
     };
   } finally {
@@ -204,17 +216,22 @@ async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: Jo
 
 async function runBaselineJob(job: Extract<JobSpec, { kind: 'baseline' }>, ctx: JobContext): Promise<JobSummary> {
   const config = parseDqnConfig(job.config);
-  const t = teacherContext(ctx, job.teacherRunId);
+  const t = job.teacherRunId === null ? null : teacherContext(ctx, job.teacherRunId);
   const result = await trainDqn(job.runId, config, ctx);
   try {
     const seeds = episodeSeeds(job.evalEpisodes);
     const evaluation = evaluatePolicy(config.env, (o, b) => result.network.act(o, b), seeds);
+    // Without a teacher run the random policy's return is measured here, on the same seeds.
+    const randomReturn = t ? t.randomReturn : evaluateRandomPolicy(config.env, seeds).mean;
+    const teacherReturn = t ? t.teacherReturn : (job.teacherReturn ?? null);
     const extra = {
-      normalizedScore: normalizedScore(evaluation.mean, t.teacherReturn, t.randomReturn),
+      normalizedScore: teacherReturn === null ? null : normalizedScore(evaluation.mean, teacherReturn, randomReturn),
       studentParams: result.network.paramCount,
-      teacherParams: t.teacherParams,
-      paramRatio: result.network.paramCount / t.teacherParams,
+      teacherParams: t ? t.teacherParams : null,
+      paramRatio: t ? result.network.paramCount / t.teacherParams : null,
       microsecondsPerAction: measureActionLatency(result.network),
+      teacherEvalMean: teacherReturn,
+      randomEvalMean: randomReturn,
     };
     ctx.store.saveEvaluation(job.runId, evaluationRecord('final', result.envSteps, evaluation, extra));
     recordReplays(ctx, job.runId, config.env, result.network, seeds, job.replays);

@@ -233,7 +233,7 @@ export interface ImportedExperimentsView {
 
 export interface ExportedFile {
   readonly fileName: string;
-  readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array<ArrayBuffer>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
