@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --only a,b] [-- --quick]`: micro and macro benchmarks of the studio on this machine.
  * Prints a table per section and writes everything, with the machine's description, to
- * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, db, jobs, teacher.
+ * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, db, jobs, teacher, ui.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher'] as const;
+const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher', 'ui'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -176,6 +176,11 @@ if (only.has('teacher')) {
     r.network.dispose();
   }
   table('CartPole-v1 teacher time-to-threshold (validation mean ≥ 475, eval time excluded)', rows);
+}
+
+if (only.has('ui')) {
+  const { benchUi } = await import('./ui/run-ui.ts');
+  table('renderer in Chromium (headless, software rendering, in-memory StudioApi)', await benchUi({ quick }));
 }
 
 const dir = path.resolve(import.meta.dirname, 'results');

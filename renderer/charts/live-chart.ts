@@ -258,7 +258,7 @@ export class LiveChart {
     ctx.lineWidth = devicePixelRatio;
     ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
     ctx.font = `${11 * devicePixelRatio}px ${cssVar('--font-ui', 'system-ui')}`;
-    ctx.textAlign = 'right';
+    ctx.textAlign = 'left';
     for (const r of this.refLines) {
       const y = Math.round(u.valToPos(r.value, 'y', true));
       if (y < top || y > top + height) continue;
@@ -266,7 +266,8 @@ export class LiveChart {
       ctx.moveTo(left, y);
       ctx.lineTo(left + width, y);
       ctx.stroke();
-      ctx.fillText(r.label, left + width - 4 * devicePixelRatio, y - 4 * devicePixelRatio);
+      // Left end: learning curves start low, so the label rarely sits on a curve there.
+      ctx.fillText(r.label, left + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
     }
     ctx.restore();
   }

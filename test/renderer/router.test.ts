@@ -28,3 +28,17 @@ describe('hash router', () => {
     expect(idParam(undefined)).toBeNull();
   });
 });
+
+import { rowWindow } from '../../renderer/lib/virtual.ts';
+
+describe('rowWindow', () => {
+  it('renders the rows in view plus overscan, with spacers summing to the full height', () => {
+    const w = rowWindow(1000, 36, 3600, 720, 5);
+    expect(w.start).toBe(95);
+    expect(w.end).toBe(125);
+    expect(w.padTop + (w.end - w.start) * 36 + w.padBottom).toBe(36_000);
+    expect(rowWindow(3, 36, 0, 720)).toEqual({ start: 0, end: 3, padTop: 0, padBottom: 0 });
+    expect(rowWindow(0, 36, 0, 720).end).toBe(0);
+    expect(rowWindow(1000, 36, 1e9, 720, 5).end).toBe(1000);
+  });
+});
