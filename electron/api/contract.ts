@@ -328,7 +328,8 @@ export const EVENT_NAMES = ['runStatus', 'runProgress', 'metricPoints', 'experim
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 
-export const API_ERROR_CODES = ['invalid', 'not_found', 'conflict', 'unavailable', 'internal'] as const;
+/** The service answers the first five; `unauthorized`, `forbidden` and `too_large` come from the browser-mode transport. */
+export const API_ERROR_CODES = ['invalid', 'not_found', 'conflict', 'unavailable', 'internal', 'unauthorized', 'forbidden', 'too_large'] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /** The error every transport reproduces on the caller's side. */
