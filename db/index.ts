@@ -1,5 +1,5 @@
 /** The studio's data layer (DESIGN.md § Data): the only module that talks SQL. */
-export { openDatabase, defaultDatabasePath, type StudioDb, type OpenOptions } from './open.ts';
+export { openDatabase, defaultDatabasePath, NATIVE_BINDING_ENV, type StudioDb, type OpenOptions } from './open.ts';
 export { SCHEMA_VERSION, APPLICATION_ID } from './migrations.ts';
 export { NotFoundError, DatabaseOpenError, RunClaimError, type DatabaseOpenFailure } from './errors.ts';
 export * from './repositories/experiments.ts';

@@ -56,6 +56,9 @@ export interface OpenOptions {
 
 const IN_MEMORY = ':memory:';
 
+/** Environment variable naming a better-sqlite3 addon to load instead of node_modules' (Electron's ABI differs from Node's). */
+export const NATIVE_BINDING_ENV = 'DISTILL_SQLITE_BINDING';
+
 /** SQLite result codes that mean "this is not (or no longer) a readable SQLite database". */
 function isNotADatabase(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
@@ -73,7 +76,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): StudioDb 
     if (!readonly) fs.mkdirSync(path.dirname(where), { recursive: true });
   }
 
-  const db = new Database(where, { readonly, fileMustExist: readonly, timeout: 5000 });
+  // Inside Electron the addon must be built for Electron's ABI: the launcher builds one beside node_modules and names it here.
+  const nativeBinding = process.env[NATIVE_BINDING_ENV] || undefined;
+  const db = new Database(where, { readonly, fileMustExist: readonly, timeout: 5000, ...(nativeBinding ? { nativeBinding } : {}) });
   try {
     // Read the header before writing anything (journal_mode = WAL would already rewrite it).
     let version: number;

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   experiment: () => import('./commands/experiment.ts'),
   runs: () => import('./commands/runs.ts'),
   resume: () => import('./commands/resume.ts'),
+  serve: () => import('./commands/serve.ts'),
   export: () => transfer('export'),
   import: () => transfer('import'),
   metrics: () => transfer('metrics'),
@@ -49,6 +50,7 @@ Commands:
   resume          continue an interrupted run from its last checkpoint
   export, import  move an experiment (everything it owns) between databases as one SQLite file
   metrics         a run's metrics as CSV
+  serve           the studio in a browser: the user interface and its API on a loopback address
 
 Run "distill-studio <command> --help" for a command's flags.`;
 

@@ -51,7 +51,8 @@ export interface Studio extends StudioService {
   /** Re-runs a stored experiment from its spec into a new one and compares run by run. */
   replayExperiment(id: number, options?: { backend?: string }): Promise<{ replayId: number; reproduced: boolean; runs: RunComparison[] }>;
   runRows(filter?: { experimentId?: number }): CliRunRow[];
-  exportToFile(id: number, file: string): Record<string, number>;
+  /** Writes the experiment's file (as exportExperiment) to `file`; returns the file name to offer and the row counts. */
+  exportToFile(id: number, file: string): { fileName: string; rows: Record<string, number> };
   importFile(file: string): number[];
   /** The workers' backend (forced, or as reported by a worker). */
   readonly selectedBackend: string | null;
@@ -310,7 +311,7 @@ export function openStudio(options: StudioOptions): Studio {
       return { replayId: created.experimentId, reproduced: runs.every((r) => r.reproduced), runs };
     },
     runRows: (filter = {}) => runViews(db, db.runs.list(filter.experimentId !== undefined ? { experimentId: filter.experimentId } : {}), (r) => execution.progressOf(r)).map((v) => cliRunRow(db, v)),
-    exportToFile: (id, file) => db.transfer.exportExperiment(id, file),
+    exportToFile: (id, file) => ({ fileName: `${slug(db.experiments.get(id).name)}.dsx`, rows: db.transfer.exportExperiment(id, file) }),
     importFile,
     async close() {
       if (closed) return;

@@ -35,7 +35,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     }
     const refused = outcomes.find((o) => o.status === 'refused');
     if (refused && refused.status === 'refused') io.stderr(`distill-studio resume: ${refused.error}\n`);
-    const rows = resumed.runIds.map((r) => studio.runRows().find((row) => row.id === r)!);
+    const all = new Map(studio.runRows().map((row) => [row.id, row]));
+    const rows = resumed.runIds.map((r) => all.get(r)!);
     if (json) io.stdout(`${JSON.stringify({ command: 'resume', run: id, resumedFrom: resumed.checkpointStep, runs: rows })}\n`);
     else for (const r of rows) io.stdout(`run ${r.id} ${r.name}: ${r.status}${r.evalMean === null ? '' : `, return ${r.evalMean.toFixed(1)}`}\n`);
     return rows.every((r) => r.status === 'completed') ? 0 : 1;
