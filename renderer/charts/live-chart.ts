@@ -188,7 +188,12 @@ export class LiveChart {
       y0 = Math.min(y0, r.value);
       y1 = Math.max(y1, r.value);
     }
-    if (x0 === x1) x1 = x0 + 1;
+    if (x0 === x1) {
+      // One x value (a single point so far): centre it in a small range rather than a 1-step sliver.
+      const pad = Math.max(1, Math.abs(x0) * 0.1);
+      x0 -= pad;
+      x1 += pad;
+    }
     const [ry0, ry1] = uPlot.rangeNum(y0, y1, 0.08, true);
     return { x: this.zoom ?? [x0, x1], y: [ry0 ?? y0, ry1 ?? y1] };
   }
@@ -215,7 +220,7 @@ export class LiveChart {
       width: this.width,
       height: this.options.height,
       legend: { show: false },
-      padding: [8, 12, 0, 0],
+      padding: [8, 22, 0, 0],
       scales: { x: { time: false, auto: false }, y: { auto: false } },
       cursor: {
         drag: { x: true, y: false, setScale: false },
@@ -232,7 +237,8 @@ export class LiveChart {
           show: !this.hidden.has(s.id),
           facets,
           paths: uPlot.paths.linear!(),
-          points: s.points ? { show: true, size: 5, fill: s.color, stroke: s.color } : { show: false },
+          // Dots where the line alone would not read: periodic evaluations, and curves of a few points so far.
+          points: { show: (_u: uPlot, _i: number) => s.points === true || s.buffer.length < 24, size: 5, fill: s.color, stroke: s.color },
         })),
       ] as uPlot.Series[],
       axes: [
@@ -258,7 +264,8 @@ export class LiveChart {
     ctx.lineWidth = devicePixelRatio;
     ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
     ctx.font = `${11 * devicePixelRatio}px ${cssVar('--font-ui', 'system-ui')}`;
-    ctx.textAlign = 'left';
+    ctx.textAlign = 'right';
+    const pad = 3 * devicePixelRatio;
     for (const r of this.refLines) {
       const y = Math.round(u.valToPos(r.value, 'y', true));
       if (y < top || y > top + height) continue;
@@ -266,8 +273,15 @@ export class LiveChart {
       ctx.moveTo(left, y);
       ctx.lineTo(left + width, y);
       ctx.stroke();
-      // Left end: learning curves start low, so the label rarely sits on a curve there.
-      ctx.fillText(r.label, left + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
+      // The label sits on a paper-coloured box at the right end, readable over the curves.
+      const w = ctx.measureText(r.label).width;
+      const x = left + width - pad;
+      ctx.save();
+      ctx.fillStyle = cssVar('--surface', '#fff');
+      ctx.globalAlpha = 0.85;
+      ctx.fillRect(x - w - pad, y - 15 * devicePixelRatio, w + 2 * pad, 13 * devicePixelRatio);
+      ctx.restore();
+      ctx.fillText(r.label, x, y - 5 * devicePixelRatio);
     }
     ctx.restore();
   }

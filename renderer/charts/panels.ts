@@ -21,7 +21,7 @@ export const MONITOR_PANELS: readonly PanelDef[] = [
   { key: 'losses/td_loss', title: 'TD loss', yLabel: 'loss' },
   { key: 'losses/hard_loss', title: 'Hard loss L_hard', yLabel: 'loss' },
   { key: 'losses/soft_loss', title: 'Soft loss L_soft', yLabel: 'loss' },
-  { key: 'losses/distill_loss', title: 'Distillation loss α·L_hard + (1−α)·L_soft', yLabel: 'loss' },
+  { key: 'losses/distill_loss', title: 'Distillation loss L', yLabel: 'loss' },
   { key: 'charts/epsilon', title: 'Exploration ε', yLabel: 'ε' },
   { key: 'charts/alpha', title: 'α (weight of L_hard)', yLabel: 'α' },
 ];

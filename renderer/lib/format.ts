@@ -17,6 +17,16 @@ export function fmtNum(n: number | null | undefined, digits = 3): string {
   return (a >= 1000 ? intFmt.format(s) : String(s)).replace('-', '−');
 }
 
+/** A normalised score (1 = the teacher's return): two decimals, so a column lines up. */
+export function fmtScore(s: number | null | undefined): string {
+  return s === null || s === undefined || !Number.isFinite(s) ? '—' : s.toFixed(2).replace('-', '−');
+}
+
+/** An episode return: one decimal (CartPole's 500.0, Acrobot's −87.3). */
+export function fmtReturn(r: number | null | undefined): string {
+  return r === null || r === undefined || !Number.isFinite(r) ? '—' : r.toFixed(1).replace('-', '−');
+}
+
 /** Parameter counts: 4,610 → "4.6k", 1,234,567 → "1.23M". */
 export function fmtCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
@@ -84,4 +94,9 @@ export function fmtSizes(sizes: readonly number[] | null | undefined): string {
 /** A file-name-safe slug of a user's name. */
 export function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'experiment';
+}
+
+/** "1 run", "3 runs". */
+export function plural(n: number, word: string): string {
+  return `${fmtInt(n)} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -1,11 +1,12 @@
 /** How a run's state reads in a sentence: progress, waiting, results. */
 import type { RunProgress, RunView } from '../../electron/api/contract.ts';
-import { fmtDuration, fmtInt, fmtNum, unitLabel } from './format.ts';
+import { fmtDuration, fmtInt, fmtReturn, unitLabel } from './format.ts';
 
 export function progressFraction(run: Pick<RunView, 'status' | 'progress'>): number | null {
   if (run.status === 'completed') return 1;
   const p = run.progress;
   if (!p || p.total <= 0) return run.status === 'running' ? null : 0;
+  // A stopped run in a later phase (evaluation) had finished training: show where it stopped in that phase.
   return p.step / p.total;
 }
 
@@ -33,9 +34,11 @@ export function progressLabel(run: Pick<RunView, 'status' | 'progress' | 'starte
     }
     case 'interrupted':
     case 'cancelled':
-      return run.checkpointStep !== null ? `${run.status} · checkpoint at step ${fmtInt(run.checkpointStep)}` : run.status;
-    case 'failed':
-      return p ? `failed at ${fmtInt(p.step)} / ${fmtInt(p.total)} ${unitLabel(p.unit)}` : 'failed';
+    case 'failed': {
+      const at = p ? ` at ${p.phase === 'train' ? '' : `${PHASE[p.phase]} `}${fmtInt(p.step)} / ${fmtInt(p.total)} ${unitLabel(p.unit)}` : '';
+      const checkpoint = run.status !== 'failed' && run.checkpointStep !== null ? ` · checkpoint at ${fmtInt(run.checkpointStep)}` : '';
+      return `${run.status}${at}${checkpoint}`;
+    }
   }
 }
 
@@ -43,5 +46,5 @@ export function progressLabel(run: Pick<RunView, 'status' | 'progress' | 'starte
 export function resultLabel(run: Pick<RunView, 'result'>): string {
   const r = run.result;
   if (!r || r.evalMean === null) return '—';
-  return r.evalCi95 !== null ? `${fmtNum(r.evalMean, 4)} ± ${fmtNum(r.evalCi95, 2)}` : fmtNum(r.evalMean, 4);
+  return r.evalCi95 !== null ? `${fmtReturn(r.evalMean)} ± ${fmtReturn(r.evalCi95)}` : fmtReturn(r.evalMean);
 }

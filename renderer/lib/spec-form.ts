@@ -24,6 +24,39 @@ export interface SpecCheck {
   readonly spec: ExperimentSpec | null;
 }
 
+/**
+ * zod's messages, shortened for a form cell ("Too big: expected number to be <=1" → "must be ≤ 1"); anything
+ * not recognised is shown as zod wrote it.
+ */
+export function humanMessage(message: string): string {
+  const bound = /^Too (big|small): expected (number|array|string) to (?:be|have) ([<>]=?)\s*(-?[\d.e+]+)(?: (items|characters))?/.exec(message);
+  if (bound) {
+    const op = { '<=': '≤', '>=': '≥', '<': '<', '>': '>' }[bound[3]] ?? bound[3];
+    if (bound[2] === 'number') return `must be ${op} ${bound[4]}`;
+    const n = Number(bound[4]) + (bound[3] === '>' ? 1 : bound[3] === '<' ? -1 : 0);
+    if (n === 1 && bound[3].startsWith('>')) return bound[2] === 'array' ? 'needs at least one value' : 'must not be empty';
+    const what = `${bound[2] === 'array' ? 'value' : 'character'}${n === 1 ? '' : 's'}`;
+    return bound[3].startsWith('<') ? `at most ${n} ${what}` : `at least ${n} ${what}`;
+  }
+  if (/expected int, received number/.test(message)) return 'must be a whole number';
+  const expected = /^Invalid input: expected (\w+), received (\w+)/.exec(message);
+  if (expected) return expected[2] === 'undefined' ? 'required' : `must be ${expected[1] === 'array' ? 'a list' : `a ${expected[1]}`}`;
+  const option = /^Invalid option: expected one of (.+)$/.exec(message);
+  if (option) return `must be one of ${option[1].replace(/"/g, '').split('|').join(', ')}`;
+  if (message === 'Unrecognized key' || /^Unrecognized keys?:/.test(message)) return message.replace('Unrecognized key', 'unknown field');
+  return message;
+}
+
+/** A person's name for a spec path: "students.0.alpha" → "Student 1 · alpha". */
+export function pathLabel(path: string): string {
+  const p = path.split('.');
+  if (p[0] === 'students' && p.length >= 2 && /^\d+$/.test(p[1])) return [`Student ${Number(p[1]) + 1}`, ...p.slice(2)].join(' · ');
+  if (p[0] === 'teacher') return ['Teacher', ...p.slice(p[1] === 'train' ? (p[2] === 'overrides' ? 3 : 2) : 1)].join(' · ');
+  if (p[0] === 'knowledgeBase') return ['Knowledge base', ...p.slice(1)].join(' · ');
+  if (p[0] === 'evaluation') return ['Evaluation', ...p.slice(1)].join(' · ');
+  return path;
+}
+
 /** Validates a draft exactly as `createExperiment` will (same schema, same paths). */
 export function checkSpec(draft: unknown): SpecCheck {
   const parsed = ExperimentSpecSchema.safeParse(draft);
@@ -31,7 +64,7 @@ export function checkSpec(draft: unknown): SpecCheck {
   const issues = new Map<string, string>();
   for (const i of parsed.error.issues) {
     const path = i.path.map(String).join('.') || '(root)';
-    if (!issues.has(path)) issues.set(path, i.message);
+    if (!issues.has(path)) issues.set(path, humanMessage(i.message));
   }
   return { ok: false, issues, spec: null };
 }
@@ -160,14 +193,33 @@ export function studentFieldApplies(name: string, row: Record<string, unknown>, 
   }
 }
 
-/** A new student row: the catalog's defaults for the data mode, for the row's visible fields. */
-export function newStudent(catalog: Catalog, mode = 'offline', hiddenSizes: number[] = [16, 16]): Record<string, unknown> {
-  const d = catalog.studentDefaults[mode] ?? {};
-  const row: Record<string, unknown> = {};
-  for (const k of STUDENT_ROW_FIELDS) if (d[k] !== undefined) row[k] = d[k];
-  row.hiddenSizes = hiddenSizes;
-  row.mode = mode;
+/**
+ * Writes the catalog's defaults into a row's first-line fields that apply and are not set, so the row shows
+ * (and the JSON says) what will run. Fields under "More" stay unset: their defaults show in grey.
+ */
+export function fillRowDefaults(catalog: Catalog, row: Record<string, unknown>): Record<string, unknown> {
+  const d = studentRowDefaults(catalog, row);
+  for (const k of STUDENT_ROW_FIELDS) if (row[k] === undefined && d[k] !== undefined && studentFieldApplies(k, row, d)) row[k] = d[k];
   return row;
+}
+
+/** A new student row with the catalog's defaults for its data mode. */
+export function newStudent(catalog: Catalog, mode = 'offline', hiddenSizes: number[] = [16, 16]): Record<string, unknown> {
+  return fillRowDefaults(catalog, { hiddenSizes, mode });
+}
+
+/**
+ * Sets a row's field. Changing the data mode also moves budgets that were left at the old mode's default to
+ * the new one's (offline counts gradient updates, online env steps: 10,000 of one is not 10,000 of the other).
+ */
+export function setStudentField(catalog: Catalog, row: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === 'mode' && typeof value === 'string' && value !== row.mode) {
+    const before = studentRowDefaults(catalog, row);
+    const after = catalog.studentDefaults[value] ?? before;
+    for (const k of ['steps', 'evalEvery']) if (row[k] !== undefined && row[k] === before[k] && after[k] !== undefined) row[k] = after[k];
+  }
+  if (value === undefined) delete row[name];
+  else row[name] = value;
 }
 
 /** The defaults a row falls back to (they depend on its data mode). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../electron/api/contract.ts';
-import { createPreloadClient } from '../../renderer/lib/api/preload-client.ts';
+import { ApiError, PRELOAD_GLOBAL } from '../../electron/api/contract.ts';
+import { createPreloadClient, preloadBridge } from '../../renderer/lib/api/preload-client.ts';
 import { toApiError } from '../../renderer/lib/api/errors.ts';
 import { takeToken, TOKEN_STORAGE_KEY } from '../../renderer/lib/api/token.ts';
 
@@ -21,20 +21,22 @@ describe('toApiError', () => {
 });
 
 describe('preload adapter', () => {
-  it('calls window.studio verbs and rethrows what crosses the bridge as ApiError', async () => {
+  it('finds the bridge under PRELOAD_GLOBAL and turns its envelopes into results and ApiErrors', async () => {
     const bridge = {
-      listExperiments: async () => [{ id: 1 }],
-      getExperiment: async () => {
-        throw new Error(`Error invoking remote method 'getExperiment': Error: {"code":"not_found","message":"experiment 9 not found","issues":[]}`);
-      },
+      listExperiments: async () => ({ ok: true, value: [{ id: 1 }] }),
+      getExperiment: async () => ({ ok: false, error: { code: 'not_found', message: 'experiment 9 not found', issues: [] } }),
       on: () => () => {},
     };
-    const c = createPreloadClient(bridge as never);
+    expect(preloadBridge({} as Window)).toBeNull();
+    const found = preloadBridge({ [PRELOAD_GLOBAL]: bridge } as unknown as Window);
+    expect(found).toBe(bridge);
+    const c = createPreloadClient(found!);
     expect(c.transport).toBe('electron');
     expect(await c.api.listExperiments({})).toEqual([{ id: 1 }]);
     const err = (await c.api.getExperiment({ id: 9 }).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.code).toBe('not_found');
+    expect(err.message).toBe('experiment 9 not found');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExperimentSpecSchema } from '../../electron/api/contract.ts';
-import { checkSpec, issueAt, mlpParams, parseFieldText, studentFieldApplies, teacherSize } from '../../renderer/lib/spec-form.ts';
+import { checkSpec, fillRowDefaults, humanMessage, issueAt, mlpParams, newStudent, parseFieldText, pathLabel, setStudentField, studentFieldApplies, teacherSize } from '../../renderer/lib/spec-form.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -17,8 +17,8 @@ describe('designer validation', () => {
     const bad = { ...example, name: '', students: [{ ...example.students[0], alpha: 1.5, hiddenSizes: [8, -1] }] };
     const c = checkSpec(bad);
     expect(c.ok).toBe(false);
-    expect(c.issues.get('name')).toMatch(/>=1|at least|too small/i);
-    expect(c.issues.get('students.0.alpha')).toMatch(/<=1|too big/i);
+    expect(c.issues.get('name')).toBe('must not be empty');
+    expect(c.issues.get('students.0.alpha')).toBe('must be ≤ 1');
     expect(issueAt(c.issues, 'students.0.hiddenSizes')).toMatch(/^1: /);
     expect(issueAt(c.issues, 'students.0.tau')).toBeNull();
   });
@@ -75,5 +75,52 @@ describe('student row relevance', () => {
     expect(studentFieldApplies('softActions', { softLoss: 'mse' }, {})).toBe(true);
     expect(studentFieldApplies('alphaEnd', { alphaSchedule: 'linear' }, {})).toBe(true);
     expect(studentFieldApplies('alphaEnd', {}, { alphaSchedule: 'constant' })).toBe(false);
+  });
+});
+
+describe('student rows', () => {
+  const catalog = {
+    studentDefaults: {
+      offline: { mode: 'offline', steps: 10000, evalEvery: 1000, alpha: 0, alphaSchedule: 'constant', alphaEnd: 0, tau: 0.01, softLoss: 'kl', source: 'kb' },
+      online: { mode: 'online', steps: 30000, evalEvery: 3000, alpha: 0, alphaSchedule: 'constant', alphaEnd: 0, tau: 0.01, softLoss: 'kl', source: 'kb' },
+    },
+  } as never;
+
+  it('fills the first-line fields that apply with the mode defaults, leaving the others unset', () => {
+    const row = fillRowDefaults(catalog, { hiddenSizes: [8, 8], mode: 'online', tau: 0.5 });
+    expect(row).toEqual({ hiddenSizes: [8, 8], mode: 'online', tau: 0.5, steps: 30000, alpha: 0, alphaSchedule: 'constant', softLoss: 'kl', source: 'kb' });
+    expect(row.alphaEnd).toBeUndefined();
+    expect(newStudent(catalog, 'offline', [4]).steps).toBe(10000);
+  });
+
+  it('moves a budget left at the old mode default to the new mode default, and keeps a chosen one', () => {
+    const row: Record<string, unknown> = { mode: 'offline', steps: 10000 };
+    setStudentField(catalog, row, 'mode', 'online');
+    expect(row).toEqual({ mode: 'online', steps: 30000 });
+    const chosen: Record<string, unknown> = { mode: 'offline', steps: 500 };
+    setStudentField(catalog, chosen, 'mode', 'online');
+    expect(chosen.steps).toBe(500);
+    setStudentField(catalog, chosen, 'steps', undefined);
+    expect('steps' in chosen).toBe(false);
+  });
+});
+
+describe('messages at fields', () => {
+  it('shortens the schema messages for a form cell and names paths for people', () => {
+    const c = checkSpec({ ...example, name: '', seeds: [], students: [{ hiddenSizes: [8], alpha: 2, tau: 0, softLoss: 'x', steps: 'a', k: 1.5 }] });
+    expect(Object.fromEntries(c.issues)).toMatchObject({
+      name: 'must not be empty',
+      seeds: 'needs at least one value',
+      'students.0.alpha': 'must be ≤ 1',
+      'students.0.tau': 'must be > 0',
+      'students.0.softLoss': 'must be one of kl, mse, nll',
+      'students.0.steps': 'must be a number',
+      'students.0.k': 'must be a whole number',
+    });
+    expect(humanMessage('something else')).toBe('something else');
+    expect(pathLabel('students.0.alpha')).toBe('Student 1 · alpha');
+    expect(pathLabel('teacher.train.overrides.learningRate')).toBe('Teacher · learningRate');
+    expect(pathLabel('knowledgeBase.steps')).toBe('Knowledge base · steps');
+    expect(pathLabel('seeds')).toBe('seeds');
   });
 });

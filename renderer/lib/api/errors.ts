@@ -1,7 +1,7 @@
 /**
  * Every failure the renderer sees is an `ApiError` (contract.ts): a code, a sentence that names the field or
- * object, and field issues for `invalid`. Transports turn what they receive (an HTTP error body, an error
- * crossing Electron's context bridge, a network failure) into one with `toApiError`.
+ * object, and field issues for `invalid`. Transports turn what they receive (an HTTP error body, a network
+ * failure, anything else thrown) into one with `toApiError`.
  */
 import { API_ERROR_CODES, ApiError, type ApiErrorCode, type FieldIssue } from '../../../electron/api/contract.ts';
 
@@ -27,8 +27,8 @@ export function apiErrorFromJson(v: unknown): ApiError | null {
 }
 
 /**
- * Normalises anything thrown by a transport. Errors that crossed Electron's context bridge arrive as plain
- * `Error`s whose message may carry the serialised ApiError ("Error invoking remote method 'x': ... {json}").
+ * Normalises anything thrown by a transport or a view. An `Error` whose message carries a serialised ApiError
+ * (as Electron formats errors thrown across IPC: "Error invoking remote method 'x': ... {json}") is read back.
  */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;

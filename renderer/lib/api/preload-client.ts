@@ -1,32 +1,18 @@
 /**
- * The StudioApi in Electron: the preload exposes the contract's verbs as `window.studio` (contextBridge).
- * Errors lose their class when they cross the bridge, so every verb turns what it receives back into an
- * `ApiError`; events need no adapting.
+ * The StudioApi in Electron: the preload exposes the contract's verbs under `window[PRELOAD_GLOBAL]`
+ * (electron/api/ipc.ts), answering `IpcResult` envelopes because an error thrown across IPC keeps only its
+ * message; the contract's `apiFromBridge` turns them back into results and ApiErrors. Events need no
+ * adapting, and the connection is the app's own process, so it never drops.
  */
-import { REQUESTS, type RequestName, type StudioApi } from '../../../electron/api/contract.ts';
+import { apiFromBridge, PRELOAD_GLOBAL, type PreloadBridge } from '../../../electron/api/contract.ts';
 import { staticConnection, type StudioClient } from './client.ts';
-import { toApiError } from './errors.ts';
 
-declare global {
-  interface Window {
-    /** Set by the Electron preload; absent in a plain browser. */
-    studio?: StudioApi;
-  }
+/** The preload's bridge when the page runs inside the Electron app, else null. */
+export function preloadBridge(win: Window): PreloadBridge | null {
+  const bridge = (win as unknown as Record<string, unknown>)[PRELOAD_GLOBAL];
+  return typeof bridge === 'object' && bridge !== null ? (bridge as PreloadBridge) : null;
 }
 
-export function createPreloadClient(bridge: StudioApi): StudioClient {
-  const verbs = Object.fromEntries(
-    (Object.keys(REQUESTS) as RequestName[]).map((verb) => [
-      verb,
-      async (input: unknown) => {
-        try {
-          return await (bridge[verb] as (i: unknown) => Promise<unknown>)(input);
-        } catch (e) {
-          throw toApiError(e);
-        }
-      },
-    ]),
-  );
-  const api = { ...verbs, on: bridge.on.bind(bridge) } as unknown as StudioApi;
-  return { api, transport: 'electron', ...staticConnection(), close: () => {} };
+export function createPreloadClient(bridge: PreloadBridge): StudioClient {
+  return { api: apiFromBridge(bridge), transport: 'electron', ...staticConnection(), close: () => {} };
 }
