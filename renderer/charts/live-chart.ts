@@ -58,6 +58,16 @@ export function tickLabel(v: number): string {
   return fmtNum(v, 4);
 }
 
+/**
+ * uPlot's point builder draws the index window of the aligned x data (mode 1); a faceted curve has its own
+ * x values, so every point of the curve is drawn.
+ */
+const pointsBuilder = uPlot.paths.points!();
+const facetPoints: uPlot.Series.Points.PathBuilder = (u, seriesIdx, _i0, _i1, filtIdxs) => {
+  const xs = (u.data[seriesIdx] as unknown as [ArrayLike<number>, ArrayLike<number>])[0];
+  return pointsBuilder(u, seriesIdx, 0, xs.length - 1, filtIdxs);
+};
+
 function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
@@ -238,7 +248,7 @@ export class LiveChart {
           facets,
           paths: uPlot.paths.linear!(),
           // Dots where the line alone would not read: periodic evaluations, and curves of a few points so far.
-          points: { show: (_u: uPlot, _i: number) => s.points === true || s.buffer.length < 24, size: 5, fill: s.color, stroke: s.color },
+          points: { show: (_u: uPlot, _i: number) => s.points === true || s.buffer.length < 24, size: 5, fill: s.color, stroke: s.color, paths: facetPoints },
         })),
       ] as uPlot.Series[],
       axes: [

@@ -70,7 +70,7 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
     await field(page, 'students.1.steps').fill('12a');
     await expect.poll(() => fieldError(page, 'students.1.steps').textContent()).toBe('Enter a number');
     expect(await page.getByTestId('start').isDisabled()).toBe(true);
-    expect(await page.getByTestId('issues').textContent()).toContain('students.0.alpha');
+    expect(await page.getByTestId('issues').textContent()).toContain('Student 1 · alpha: must be ≤ 1');
     // Enter in a field submits nothing either
     await field(page, 'students.0.alpha').press('Enter');
     await shot(page, 'designer-errors');
