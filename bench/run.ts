@@ -180,7 +180,9 @@ if (only.has('teacher')) {
 
 if (only.has('ui')) {
   const { benchUi } = await import('./ui/run-ui.ts');
-  table('renderer in Chromium (headless, software rendering, in-memory StudioApi)', await benchUi({ quick }));
+  const ui = await benchUi({ quick });
+  table('ui: experiments list first paint in Chromium (headless, software rendering, in-memory StudioApi)', ui.list);
+  table('ui: run monitor appending live in Chromium (headless, software rendering, in-memory StudioApi)', ui.monitor);
 }
 
 const dir = path.resolve(import.meta.dirname, 'results');

@@ -12,12 +12,13 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { build, preview } from 'vite';
 import { buildCatalog } from '../../electron/service/catalog.ts';
 import { chromiumMissing, launchChromium } from '../../test/ui/browser.ts';
+import './bench-api.ts';
 
 type Row = Record<string, string | number | null>;
 
-export async function benchUi({ quick }: { quick: boolean }): Promise<Row[]> {
+export async function benchUi({ quick }: { quick: boolean }): Promise<{ list: Row[]; monitor: Row[] }> {
   const missing = chromiumMissing();
-  if (missing) return [{ scenario: 'skipped', note: missing }];
+  if (missing) return { list: [{ skipped: missing }], monitor: [] };
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-ui-bench-'));
   const root = path.resolve(import.meta.dirname, 'page');
   await build({ root, base: './', logLevel: 'warn', plugins: [svelte()], build: { outDir, emptyOutDir: true, target: 'es2022' } });
@@ -26,7 +27,8 @@ export async function benchUi({ quick }: { quick: boolean }): Promise<Row[]> {
   if (!url) throw new Error('vite preview did not report its URL');
   const catalog = buildCatalog(null);
   const browser = await launchChromium();
-  const rows: Row[] = [];
+  const list: Row[] = [];
+  const monitor: Row[] = [];
   try {
     const repeats = quick ? 3 : 7;
     // List: a fresh page per sample (first paint includes parsing the bundle).
@@ -38,8 +40,8 @@ export async function benchUi({ quick }: { quick: boolean }): Promise<Row[]> {
       await page.close();
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-    rows.push({
-      scenario: 'experiments list, 1,000 experiments: first paint',
+    list.push({
+      experiments: 1000,
       'median ms (mount → rows painted)': Number(median(lists.map((l) => l.mountMs)).toFixed(1)),
       'median ms (navigation → rows painted)': Number(median(lists.map((l) => l.sinceNavigationMs)).toFixed(1)),
       samples: repeats,
@@ -51,8 +53,11 @@ export async function benchUi({ quick }: { quick: boolean }): Promise<Row[]> {
     const setup = await page.evaluate((c) => window.benchSetup({ scenario: 'monitor', catalog: c, runs: 10, pointsPerSeries: 20_000 }), catalog as never);
     await page.waitForTimeout(500);
     const live = await page.evaluate(({ seconds }) => window.benchStream({ seconds, batchEveryMs: 100, pointsPerBatch: 10 }), { seconds: quick ? 4 : 10 });
-    rows.push({
-      scenario: 'run monitor, 10 runs × 20,000 points × 4 curves, live append (every run: 10 points per curve every 100 ms)',
+    monitor.push({
+      runs: 10,
+      'points per curve': 20_000,
+      curves: '4 metric keys × 10 runs',
+      'live append': 'every run, every 100 ms: 10 points per key',
       'first draw ms': Number(setup.mountMs.toFixed(0)),
       fps: Number(live.fps.toFixed(1)),
       'p95 frame ms': Number(live.p95FrameMs.toFixed(1)),
@@ -67,5 +72,5 @@ export async function benchUi({ quick }: { quick: boolean }): Promise<Row[]> {
     await server.close();
     fs.rmSync(outDir, { recursive: true, force: true });
   }
-  return rows;
+  return { list, monitor };
 }

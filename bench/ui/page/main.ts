@@ -4,38 +4,14 @@
  * monitor's frame rate while metric points stream in.
  */
 import { mount } from 'svelte';
-import type { Catalog, ExperimentSummary, RunView } from '../../../electron/api/contract.ts';
+import type { ExperimentSummary, RunView } from '../../../electron/api/contract.ts';
 import App from '../../../renderer/App.svelte';
 import { setClient, staticConnection } from '../../../renderer/lib/api/client.ts';
 import '../../../renderer/styles/base.css';
 import '../../../renderer/styles/controls.css';
 import '../../../renderer/styles/tokens.css';
+import type { BenchFrames } from '../bench-api.ts';
 import { curve, FakeApi, runView } from './fake-api.ts';
-
-interface Setup {
-  readonly scenario: 'list' | 'monitor';
-  readonly catalog: Catalog;
-  readonly experiments?: number;
-  readonly runs?: number;
-  readonly pointsPerSeries?: number;
-}
-
-declare global {
-  interface Window {
-    benchSetup(setup: Setup): Promise<{ mountMs: number; sinceNavigationMs: number }>;
-    benchStream(opts: { seconds: number; batchEveryMs: number; pointsPerBatch: number }): Promise<BenchFrames>;
-  }
-}
-
-interface BenchFrames {
-  frames: number;
-  seconds: number;
-  fps: number;
-  p95FrameMs: number;
-  maxFrameMs: number;
-  pointsAppended: number;
-  pointsDrawn: number;
-}
 
 function summaries(n: number): ExperimentSummary[] {
   const envs = ['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0'];
@@ -108,7 +84,7 @@ window.benchSetup = async (setup) => {
 };
 
 window.benchStream = ({ seconds, batchEveryMs, pointsPerBatch }) =>
-  new Promise((resolve) => {
+  new Promise<BenchFrames>((resolve) => {
     let appended = 0;
     const timer = setInterval(() => {
       // Every run gets a batch of every key (events are per run, as the host sends them).
