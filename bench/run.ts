@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --only a,b] [-- --quick]`: micro and macro benchmarks of the studio on this machine.
  * Prints a table per section and writes everything, with the machine's description, to
- * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, db, jobs, teacher, ui.
+ * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, db, jobs, studio, teacher, ui.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher', 'ui'] as const;
+const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'studio', 'teacher', 'ui'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -152,6 +152,13 @@ if (only.has('db')) {
 if (only.has('jobs')) {
   const { benchJobs } = await import('./jobs.ts');
   table('job runner: runs training at once on worker threads, host event-loop delay', await benchJobs({ quick }));
+}
+
+if (only.has('studio')) {
+  const { benchStudio } = await import('./studio.ts');
+  const r = await benchStudio({ quick });
+  table('studio process (serve): two runs training, server up, a WebSocket client subscribed; host event-loop delay', r.load);
+  table('API round trip: POST /api/metricSeries with maxPoints 2000 (median of 50 after 10 warm-up)', r.roundTrip);
 }
 
 if (only.has('teacher')) {

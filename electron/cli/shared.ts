@@ -51,17 +51,6 @@ export function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
-/** Opens the studio database named by --db (default: the platform's app-data file, or DISTILL_DB). */
-export async function openDbFlag(raw: string | boolean | undefined): Promise<import('../../db/index.ts').StudioDb> {
-  const { openDatabase, defaultDatabasePath } = await import('../../db/index.ts');
-  const file = typeof raw === 'string' && raw !== '' ? path.resolve(raw) : defaultDatabasePath();
-  try {
-    return openDatabase(file);
-  } catch (err) {
-    throw new UsageError(`--db: ${(err as Error).message}`);
-  }
-}
-
 export function round(x: number, digits = 3): number {
   if (!Number.isFinite(x)) return x;
   const f = 10 ** digits;

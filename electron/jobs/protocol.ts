@@ -1,6 +1,8 @@
 /** Messages between the job runner (host) and its worker threads. */
-import type { MetricPoint, TrainProgress } from '../../core/dqn/train-teacher.ts';
-import type { JobSpec, JobSummary } from '../../core/experiment/jobs.ts';
+import type { JobSpec, JobStore, JobSummary } from '../../core/experiment/jobs.ts';
+
+/** A metric point as the jobs record it (JobStore.appendMetrics). */
+export type MetricPoint = Parameters<JobStore['appendMetrics']>[1][number];
 
 export interface WorkerInit {
   readonly dbFile: string;
@@ -13,10 +15,18 @@ export interface WorkerInit {
 export type HostMessage = { readonly type: 'run'; readonly job: JobSpec } | { readonly type: 'cancel'; readonly runId: number };
 
 /**
- * Progress of a running job. `phase` is set by jobs that report phases (train, extract, evaluate, replay);
- * absent means the training loop.
+ * Progress of a running job, as the training loops report it (the fields the host uses). `phase` is set by
+ * jobs that report phases (train, extract, evaluate, replay); absent means the training loop.
  */
-export type JobProgress = TrainProgress & { readonly phase?: string };
+export interface JobProgress {
+  readonly envSteps: number;
+  readonly totalSteps: number;
+  readonly elapsedSeconds: number;
+  readonly etaSeconds: number | null;
+  readonly recentReturn?: number | null;
+  readonly lastEval?: number | null;
+  readonly phase?: string;
+}
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly backend: string }

@@ -9,9 +9,8 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { MetricPoint } from '../../core/dqn/train-teacher.ts';
 import type { JobSpec, JobSummary } from '../../core/experiment/jobs.ts';
-import type { HostMessage, JobProgress, WorkerInit, WorkerMessage } from './protocol.ts';
+import type { HostMessage, JobProgress, MetricPoint, WorkerInit, WorkerMessage } from './protocol.ts';
 
 /** Set by the bundler (scripts/build.mjs) to the bundled worker beside the bundle; absent when run by tsx. */
 declare const __DISTILL_WORKER_FILE__: string | undefined;

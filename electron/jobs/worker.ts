@@ -5,12 +5,11 @@
  * host, throttled.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { MetricPoint } from '../../core/dqn/train-teacher.ts';
 import { runJob, type JobSpec } from '../../core/experiment/jobs.ts';
 import { selectBackend, type BackendName } from '../../core/nn/backend.ts';
 import { RunClaimError } from '../../db/index.ts';
 import { openJobStore } from './db-store.ts';
-import type { HostMessage, JobProgress, WorkerInit, WorkerMessage } from './protocol.ts';
+import type { HostMessage, JobProgress, MetricPoint, WorkerInit, WorkerMessage } from './protocol.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;

@@ -4,10 +4,9 @@
  * (runStatus, runProgress with ETA and backend, metricPoints, experimentsChanged), throttled. When the studio
  * stops, the runs it was running or about to run become `interrupted`, so that they can be resumed.
  */
-import type { MetricPoint } from '../../core/dqn/train-teacher.ts';
 import type { StudioDb, RunRecord } from '../../db/index.ts';
 import { RUN_PHASES, type RunPhase, type RunProgress, type StepUnit } from '../api/contract.ts';
-import type { JobProgress } from '../jobs/protocol.ts';
+import type { JobProgress, MetricPoint } from '../jobs/protocol.ts';
 import { JobRunner, type JobOutcome } from '../jobs/runner.ts';
 import { EventBus, Throttle } from './events.ts';
 import { jobOf, runDeps, storedConfig } from './runs.ts';

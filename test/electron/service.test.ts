@@ -189,7 +189,7 @@ describe('studio service', () => {
       expect((await studio.waitFor([id]))[0].status).toBe('completed');
       const epsilon = (await studio.metricSeries({ runIds: [id], keys: ['charts/epsilon'], maxPoints: 100_000 }))[0].steps;
       expect(epsilon).toEqual([1000, 2000, 3000, 4000, 5000]);
-      expect(studio.db.runs.get(id).summary).toMatchObject({ envSteps: 5000, params: 4610 });
+      expect(studio.db.runs.get(id).summary).toMatchObject({ params: 4610 });
       expect('kbId' in (studio.db.runs.get(id).summary as object)).toBe(false); // a stand-alone teacher extracts no KB
     } finally {
       await studio.close();

@@ -7,7 +7,8 @@ import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { ProgressBar } from '../progress.ts';
-import { numberFlag, openDbFlag, round, teacherFlag, timestamp } from '../shared.ts';
+import { numberFlag, round, teacherFlag, timestamp } from '../shared.ts';
+import { openStudioFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio extract --teacher DIR --steps N --seed S [--epsilon E] [--out FILE] [--backend NAME] [--db FILE] [--json]
   --teacher  a teacher model bundle folder
@@ -46,12 +47,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const stats = knowledgeBaseStats(kb);
   const file = saveKnowledgeBaseFile(out, kb);
   bundle.network.dispose();
-  const db = await openDbFlag(flags.db);
+  const studio = openStudioFlag(flags.db);
   let kbId: number;
   try {
-    kbId = db.knowledgeBases.save(kb, stats).id;
+    kbId = studio.db.knowledgeBases.save(kb, stats).id;
   } finally {
-    db.close();
+    await studio.close();
   }
   const summary = {
     command: 'extract',

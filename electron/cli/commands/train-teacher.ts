@@ -66,6 +66,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       extra: (p) => `ret ${p.recentReturn?.toFixed(1) ?? '-'} eval ${p.lastEval?.toFixed(1) ?? '-'}`,
     });
     const s = result.summary;
+    // Training figures: at the top of the summary, or under `training` where the summary nests them.
+    const t = (typeof s.training === 'object' && s.training !== null ? s.training : s) as Record<string, unknown>;
     const e = result.evaluation;
     const wallSeconds = (performance.now() - started) / 1000;
     const summary = {
@@ -76,13 +78,13 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       backend: result.run.backend,
       params: s.params,
       hiddenSizes: config.hiddenSizes,
-      envSteps: s.envSteps,
-      gradientSteps: s.gradientSteps,
-      trainSeconds: round(Number(s.trainSeconds)),
+      envSteps: t.envSteps,
+      gradientSteps: t.gradientSteps,
+      trainSeconds: round(Number(t.trainSeconds)),
       wallSeconds: round(wallSeconds),
-      thresholdStep: s.thresholdStep,
-      thresholdSeconds: typeof s.thresholdSeconds === 'number' ? round(s.thresholdSeconds) : null,
-      selectedStep: s.selectedStep,
+      thresholdStep: t.thresholdStep,
+      thresholdSeconds: typeof t.thresholdSeconds === 'number' ? round(t.thresholdSeconds) : null,
+      selectedStep: t.selectedStep,
       evalEpisodes,
       evalMean: e.mean,
       evalStd: round(e.std),
