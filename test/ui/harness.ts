@@ -66,10 +66,13 @@ export interface Serve {
   stderr(): string;
 }
 
-/** `distill-studio serve --json` on a new temporary database; resolves when it printed its URL. */
-export async function startServe(options: { jobs?: number } = {}): Promise<Serve> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-ui-'));
-  const dbFile = path.join(dir, 'studio.db');
+/**
+ * `distill-studio serve --json` on a new temporary database (or on `dbFile`, which then outlives the server);
+ * resolves when it printed its URL.
+ */
+export async function startServe(options: { jobs?: number; dbFile?: string } = {}): Promise<Serve> {
+  const dir = options.dbFile ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'distill-ui-'));
+  const dbFile = options.dbFile ?? path.join(dir!, 'studio.db');
   const proc: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'distill-studio.mjs'), 'serve', '--port', '0', '--db', dbFile, '--json', '--jobs', String(options.jobs ?? 2)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,7 +119,7 @@ export async function startServe(options: { jobs?: number } = {}): Promise<Serve
         await exited;
         clearTimeout(timeout);
       }
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
     },
     stderr: () => err,
   };
