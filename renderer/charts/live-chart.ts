@@ -247,8 +247,9 @@ export class LiveChart {
           show: !this.hidden.has(s.id),
           facets,
           paths: uPlot.paths.linear!(),
-          // Dots where the line alone would not read: periodic evaluations, and curves of a few points so far.
-          points: { show: (_u: uPlot, _i: number) => s.points === true || s.buffer.length < 24, size: 5, fill: s.color, stroke: s.color, paths: facetPoints },
+          // Dots where the line alone would not read (periodic evaluations, curves of a few points so far), and
+          // only while they are at least 8 px apart on average: 10⁵ dots a frame would stall the chart.
+          points: { show: (u: uPlot) => s.buffer.length <= Math.max(24, u.bbox.width / devicePixelRatio / (s.points ? 8 : 24)), size: 5, fill: s.color, stroke: s.color, paths: facetPoints },
         })),
       ] as uPlot.Series[],
       axes: [
