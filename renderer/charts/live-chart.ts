@@ -45,6 +45,8 @@ export interface LiveChartOptions {
   readonly yLabel: string;
   readonly height: number;
   readonly refLines?: readonly RefLine[];
+  /** A fixed y range (quantities with a known domain, such as ε and α in [0, 1]); otherwise fitted to the data. */
+  readonly yRange?: readonly [number, number];
   readonly onHover?: (hover: Hover | null) => void;
   /** Called after each redraw with the number of points drawn (tests and benches read it). */
   readonly onDraw?: (points: number) => void;
@@ -198,13 +200,22 @@ export class LiveChart {
       y0 = Math.min(y0, r.value);
       y1 = Math.max(y1, r.value);
     }
+    if (this.options.yRange) {
+      y0 = Math.min(y0, this.options.yRange[0]);
+      y1 = Math.max(y1, this.options.yRange[1]);
+    } else if (y0 === y1) {
+      // A flat curve (a constant loss, a plateau): a small band around it, not uPlot's 0–100 default.
+      const pad = Math.abs(y0) * 0.1 || 1e-3;
+      y0 -= pad;
+      y1 += pad;
+    }
     if (x0 === x1) {
       // One x value (a single point so far): centre it in a small range rather than a 1-step sliver.
       const pad = Math.max(1, Math.abs(x0) * 0.1);
       x0 -= pad;
       x1 += pad;
     }
-    const [ry0, ry1] = uPlot.rangeNum(y0, y1, 0.08, true);
+    const [ry0, ry1] = this.options.yRange ? [y0, y1] : uPlot.rangeNum(y0, y1, 0.08, true);
     return { x: this.zoom ?? [x0, x1], y: [ry0 ?? y0, ry1 ?? y1] };
   }
 

@@ -13,6 +13,8 @@ export interface PanelDef {
   readonly teacherLine?: boolean;
   /** Sparse series (periodic evaluations): dots on the line. */
   readonly points?: boolean;
+  /** A known domain for the y axis. */
+  readonly yRange?: readonly [number, number];
 }
 
 export const MONITOR_PANELS: readonly PanelDef[] = [
@@ -22,8 +24,8 @@ export const MONITOR_PANELS: readonly PanelDef[] = [
   { key: 'losses/hard_loss', title: 'Hard loss L_hard', yLabel: 'loss' },
   { key: 'losses/soft_loss', title: 'Soft loss L_soft', yLabel: 'loss' },
   { key: 'losses/distill_loss', title: 'Distillation loss L', yLabel: 'loss' },
-  { key: 'charts/epsilon', title: 'Exploration ε', yLabel: 'ε' },
-  { key: 'charts/alpha', title: 'α (weight of L_hard)', yLabel: 'α' },
+  { key: 'charts/epsilon', title: 'Exploration ε', yLabel: 'ε', yRange: [0, 1] },
+  { key: 'charts/alpha', title: 'α (weight of L_hard)', yLabel: 'α', yRange: [0, 1] },
 ];
 
 /** The keys the monitor loads (the panels' keys the catalog knows). */

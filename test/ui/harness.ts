@@ -131,6 +131,22 @@ export async function shot(page: Page, name: string, fullPage = false): Promise<
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
 }
 
+/**
+ * A screenshot of the whole view: the app scrolls inside <main>, so the window is made as tall as its content
+ * for the picture, then put back.
+ */
+export async function shotTall(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize() ?? { width: 1280, height: 800 };
+  const height = await page.evaluate(() => {
+    const main = document.querySelector('main');
+    return main ? main.scrollHeight + main.getBoundingClientRect().top : document.body.scrollHeight;
+  });
+  await page.setViewportSize({ width: size.width, height: Math.min(4000, Math.max(size.height, Math.ceil(height))) });
+  await page.waitForTimeout(300); // charts follow their new size on the next frame
+  await shot(page, name);
+  await page.setViewportSize(size);
+}
+
 /** Polls `fn` until it returns a truthy value (or throws with `what` after `ms`). */
 export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000, every = 250): Promise<T> {
   const deadline = Date.now() + ms;

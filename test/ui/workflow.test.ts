@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chromiumMissing, launchChromium, type Browser } from './browser.ts';
-import { ensureRendererBuilt, shot, startServe, until, type Serve } from './harness.ts';
+import { ensureRendererBuilt, shot, shotTall, startServe, until, type Serve } from './harness.ts';
 
 const missing = chromiumMissing();
 if (missing) console.warn(`UI tests skipped: ${missing}`);
@@ -104,7 +104,7 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
     expect(await page.locator('[data-testid="student-params"]').first().textContent()).toContain('34 %');
     await expect.poll(() => page.getByTestId('plan-summary').textContent(), { timeout: 15_000 }).toContain('4 runs: 1 teacher, 2 students, 1 baseline');
     expect(await page.getByTestId('start').isEnabled()).toBe(true);
-    await shot(page, 'designer-valid');
+    await shotTall(page, 'designer-valid');
 
     await page.getByTestId('start').click();
     await page.waitForURL(/#\/experiments\/\d+$/);
@@ -151,7 +151,7 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
     );
     await until('the students’ curves', async () => (await page.locator('[data-testid^="chart:"]').count()) >= 4, 20_000);
     await page.waitForTimeout(500);
-    await shot(page, 'monitor-completed');
+    await shotTall(page, 'monitor-completed');
     const detail = await serve.call('getExperiment', { id });
     expect(detail.bestStudentScore).not.toBeNull();
 
