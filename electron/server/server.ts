@@ -15,6 +15,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { API_VERSION, ApiError, BINARY_REQUESTS, EVENT_NAMES, REQUESTS, parseRequest, type EventName, type RequestName, type StudioService } from '../api/contract.ts';
 import { API_PREFIX, ERROR_STATUS, EVENTS_PATH, FILE_NAME_HEADER, MAX_JSON_BODY_BYTES, MAX_UPLOAD_BYTES, TOKEN_QUERY, type EventMessage } from '../api/transport.ts';
 import { contentSecurityPolicy } from '../csp.ts';
+import { toApiError } from '../service/errors.ts';
 import { rendererIsBuilt } from '../paths.ts';
 import { allowedHosts, allowedOrigins, newToken, requestToken, tokenMatches } from './security.ts';
 
@@ -126,7 +127,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return reply.header('content-type', 'application/octet-stream').header('content-disposition', `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"`).send(stream);
     } catch (err) {
       cleanup();
-      throw err instanceof ApiError ? err : new ApiError('invalid', (err as Error).message);
+      throw toApiError(err);
     }
   });
 

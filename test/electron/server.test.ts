@@ -159,6 +159,7 @@ describe('browser-mode server', () => {
     expect(imported.status).toBe(200);
     const [id] = imported.json().experimentIds;
     expect((await post('getExperiment', { id })).json()).toMatchObject({ name: 'to export', runCounts: { total: 3, queued: 3 } });
+    expect((await post('exportExperiment', { id: 9999 })).json()).toEqual({ code: 'not_found', message: 'experiment 9999 does not exist', issues: [] });
     const garbage = await upload(Buffer.from('not a database'));
     expect(garbage.status).toBe(400);
     expect(garbage.json().message).toMatch(/not a Distill Studio database/);
