@@ -14,6 +14,9 @@ export interface BenchPaint {
   readonly mountMs: number;
   /** The same moment measured from the page's navigation start (includes loading and parsing the bundle). */
   readonly sinceNavigationMs: number;
+  /** When the bundle started to run and when the app was mounted, since navigation. */
+  readonly scriptStartMs: number;
+  readonly appStartMs: number;
 }
 
 export interface BenchFrames {
@@ -29,6 +32,8 @@ export interface BenchFrames {
 declare global {
   interface Window {
     benchSetup(setup: BenchSetup): Promise<BenchPaint>;
+    /** Set when the page was opened with ?scenario=list&experiments=N: the list mounts as the page loads. */
+    benchBoot?: Promise<BenchPaint>;
     benchStream(opts: { seconds: number; batchEveryMs: number; pointsPerBatch: number }): Promise<BenchFrames>;
   }
 }
