@@ -12,7 +12,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { build, preview } from 'vite';
 import { buildCatalog } from '../../electron/service/catalog.ts';
 import { chromiumMissing, launchChromium } from '../../test/ui/browser.ts';
-import './bench-api.ts';
+import type { BenchPaint } from './bench-api.ts';
 
 type Row = Record<string, string | number | null>;
 
@@ -32,7 +32,7 @@ export async function benchUi({ quick }: { quick: boolean }): Promise<{ list: Ro
   try {
     const repeats = quick ? 3 : 7;
     // List: a fresh page per sample (first paint includes parsing the bundle).
-    const lists: { mountMs: number; sinceNavigationMs: number }[] = [];
+    const lists: BenchPaint[] = [];
     for (let i = 0; i < repeats; i++) {
       const page = await browser.context.newPage();
       await page.goto(`${url}?scenario=list&experiments=1000`);
