@@ -125,6 +125,24 @@ export async function startServe(options: { jobs?: number; dbFile?: string } = {
   };
 }
 
+/**
+ * A small CartPole experiment spec for tests that create runs through the API: a 16-16 teacher on the
+ * default preset with `teacher` overriding its DQN fields, one 4-unit offline student, no baselines.
+ */
+export function tinySpec(name: string, teacher: Record<string, unknown>, students: unknown[] = [{ hiddenSizes: [4], steps: 100 }]) {
+  return {
+    version: 1,
+    name,
+    env: 'CartPole-v1',
+    teacher: { train: { preset: 'default', seed: 1, overrides: { hiddenSizes: [16, 16], learningStarts: 200, ...teacher } } },
+    knowledgeBase: { steps: 300 },
+    students,
+    baselines: false,
+    seeds: [1],
+    evaluation: { episodes: 2, replays: 0 },
+  };
+}
+
 /** Saves a screenshot to test/artifacts/<name>.png (git-ignored) for a person to look at. */
 export async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumMissing, launchChromium, type Browser } from './browser.ts';
-import { ensureRendererBuilt, shot, startServe, until, type Serve } from './harness.ts';
+import { ensureRendererBuilt, shot, startServe, tinySpec, until, type Serve } from './harness.ts';
 
 const missing = chromiumMissing();
 
@@ -30,17 +30,7 @@ describe.skipIf(missing !== null)('interrupted runs in Chromium', () => {
 
   it('a run interrupted by the studio stopping shows Resume in the next studio, and Resume finishes it', async () => {
     serve = await startServe({ dbFile, jobs: 1 });
-    const spec = {
-      version: 1,
-      name: 'UI test: interrupted',
-      env: 'CartPole-v1',
-      teacher: { train: { preset: 'default', seed: 1, overrides: { hiddenSizes: [16, 16], totalSteps: 6000, learningStarts: 200 } } },
-      knowledgeBase: { steps: 300 },
-      students: [],
-      baselines: false,
-      seeds: [1],
-      evaluation: { episodes: 2, replays: 0 },
-    };
+    const spec = tinySpec('UI test: interrupted', { totalSteps: 6000 }, []);
     const { experimentId, runIds } = await serve.call('createExperiment', { spec });
     await until('the teacher to train', async () => {
       const r = await serve!.call('getRun', { runId: runIds[0] });

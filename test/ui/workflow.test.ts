@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chromiumMissing, launchChromium, type Browser } from './browser.ts';
-import { ensureRendererBuilt, shot, shotTall, startServe, until, type Serve } from './harness.ts';
+import { ensureRendererBuilt, shot, shotTall, startServe, tinySpec, until, type Serve } from './harness.ts';
 
 const missing = chromiumMissing();
 if (missing) console.warn(`UI tests skipped: ${missing}`);
@@ -174,17 +174,7 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
   }, 420_000);
 
   it('cancel stops a running run and marks it cancelled', async () => {
-    const spec = {
-      version: 1,
-      name: 'UI test: cancel me',
-      env: 'CartPole-v1',
-      teacher: { train: { preset: 'default', seed: 1, overrides: { hiddenSizes: [16, 16], totalSteps: 200_000, learningStarts: 200 } } },
-      knowledgeBase: { steps: 400 },
-      students: [{ hiddenSizes: [4], steps: 100 }],
-      baselines: false,
-      seeds: [1],
-      evaluation: { episodes: 2, replays: 0 },
-    };
+    const spec = tinySpec('UI test: cancel me', { totalSteps: 200_000 });
     const created = await serve.call('createExperiment', { spec });
     await page.goto(`${serve.origin}/#/experiments/${created.experimentId}`);
     const teacher = await rowOf(page, 'teacher');
@@ -204,17 +194,7 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
 
   it('a failed run shows its error', async () => {
     // A learning rate of 1e30 without gradient clipping diverges: the run fails with a NaN loss.
-    const spec = {
-      version: 1,
-      name: 'UI test: diverges',
-      env: 'CartPole-v1',
-      teacher: { train: { preset: 'default', seed: 1, overrides: { hiddenSizes: [16, 16], totalSteps: 600, learningStarts: 100, learningRate: 1e30, maxGradNorm: 0 } } },
-      knowledgeBase: { steps: 200 },
-      students: [{ hiddenSizes: [4], steps: 50 }],
-      baselines: false,
-      seeds: [1],
-      evaluation: { episodes: 2, replays: 0 },
-    };
+    const spec = tinySpec('UI test: diverges', { totalSteps: 600, learningStarts: 100, learningRate: 1e30, maxGradNorm: 0 });
     const created = await serve.call('createExperiment', { spec });
     await page.goto(`${serve.origin}/#/experiments/${created.experimentId}`);
     const teacher = await rowOf(page, 'teacher');
