@@ -52,6 +52,9 @@ export interface LiveChartOptions {
   readonly onDraw?: (points: number) => void;
 }
 
+/** Tick spacings of a step axis: 1, 2, 5, 10, 20, 50, … */
+const STEP_INCRS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
+
 /** Compact tick labels: 20000 → "20k". */
 export function tickLabel(v: number): string {
   const a = Math.abs(v);
@@ -264,7 +267,8 @@ export class LiveChart {
         })),
       ] as uPlot.Series[],
       axes: [
-        { stroke: axisColor, grid, ticks, font, labelFont, label: this.options.xLabel, labelSize: 18, labelGap: 0, values: (_u, vals) => vals.map(tickLabel) },
+        // Steps are whole numbers: no "0.5 gradient updates" ticks while a curve has one point.
+        { stroke: axisColor, grid, ticks, font, labelFont, label: this.options.xLabel, labelSize: 18, labelGap: 0, incrs: STEP_INCRS, values: (_u, vals) => vals.map(tickLabel) },
         { stroke: axisColor, grid, ticks, font, labelFont, label: this.options.yLabel, labelSize: 18, labelGap: 0, size: 48, values: (_u, vals) => vals.map(tickLabel) },
       ],
       hooks: {

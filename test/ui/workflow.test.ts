@@ -5,6 +5,9 @@
  * shows its message and nothing is saved; cancel stops a run and marks it cancelled; a failed run shows its
  * error. Every view is saved to test/artifacts/ for a person to look at.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chromiumMissing, launchChromium, type Browser } from './browser.ts';
@@ -171,6 +174,21 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
     expect((await serve.call('listExperiments', {})).length).toBe(1);
+
+    // Export downloads the portable file; importing it back into the database it came from is refused with a
+    // sentence, and nothing is added.
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: /^Export/ }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.dsx$/);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'distill-ui-export-')), download.suggestedFilename());
+    await download.saveAs(file);
+    expect(fs.statSync(file).size).toBeGreaterThan(1000);
+    await page.getByTestId('import-input').setInputFiles(file);
+    await expect.poll(() => page.getByRole('alert').last().textContent()).toMatch(/^Could not import .*\.dsx: .+/);
+    await shot(page, 'list-import-refused');
+    // The refused upload is the one console error Chromium logs here (a 4xx answer); nothing else went wrong.
+    expect(pageErrors.splice(0)).toEqual([expect.stringMatching(/status of 4\d\d/)]);
+    expect((await serve.call('listExperiments', {})).length).toBe(1);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }, 420_000);
 
   it('cancel stops a running run and marks it cancelled', async () => {
