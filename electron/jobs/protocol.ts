@@ -10,6 +10,8 @@ export interface WorkerInit {
   readonly checkpointEvery?: number;
   /** Milliseconds between two metric batches sent to the host for one run (default 250). */
   readonly metricsIntervalMs?: number;
+  /** Nice value the worker thread lowers itself to (Linux only, where it is per thread; 0: unchanged). */
+  readonly niceness?: number;
 }
 
 export type HostMessage = { readonly type: 'run'; readonly job: JobSpec } | { readonly type: 'cancel'; readonly runId: number };

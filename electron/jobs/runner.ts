@@ -24,6 +24,8 @@ export interface RunnerOptions {
   readonly backend?: string;
   readonly checkpointEvery?: number;
   readonly metricsIntervalMs?: number;
+  /** Nice value of the worker threads on Linux (default 5: the host's thread comes first; 0: unchanged). */
+  readonly workerNiceness?: number;
   /** Marks a run failed from the host when its worker died (the worker could not). */
   readonly onWorkerDeath: (runId: number, error: string) => void;
   /** Marks a queued run cancelled/failed without running it. */
@@ -44,6 +46,7 @@ export interface RunnerEvents {
   metrics: [runId: number, points: readonly MetricPoint[]];
   started: [runId: number, backend: string];
   finished: [runId: number, outcome: JobOutcome];
+  startFailed: [error: string];
 }
 
 interface Slot {
@@ -79,6 +82,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       backend: this.options.backend ?? 'auto',
       ...(this.options.checkpointEvery ? { checkpointEvery: this.options.checkpointEvery } : {}),
       ...(this.options.metricsIntervalMs ? { metricsIntervalMs: this.options.metricsIntervalMs } : {}),
+      niceness: this.options.workerNiceness ?? 5,
     };
     const worker = new Worker(new URL(WORKER_FILE, import.meta.url), { workerData: init });
     let markReady!: () => void;
@@ -122,6 +126,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         // It died while starting: a replacement would die the same way, so every waiting job fails with the reason.
         this.startError = `the job worker could not start: ${error}`;
         this.slots.splice(this.slots.indexOf(slot), 1);
+        this.emit('startFailed', this.startError);
         if (runId !== null) this.skip(runId, this.startError);
         if (this.slots.length === 0) this.failAll(this.startError);
         return;
@@ -140,6 +145,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       if (!this.closed && code !== 0) died(`worker exited with code ${code}`);
     });
     return slot;
+  }
+
+  /** Resolves when every worker has started (loaded tfjs and opened the database); failed starts count as started. */
+  ready(): Promise<void> {
+    return Promise.race([Promise.all(this.slots.map((s) => s.ready)).then(() => undefined), new Promise<void>((resolve) => this.once('startFailed', () => resolve()))]);
   }
 
   /** Queues a job; it starts when every run in `deps` has completed. */

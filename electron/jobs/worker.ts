@@ -4,6 +4,7 @@
  * evaluations, replays and the run's status are written from here. Progress and new metric points go to the
  * host, throttled.
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { runJob, type JobSpec } from '../../core/experiment/jobs.ts';
 import { selectBackend, type BackendName } from '../../core/nn/backend.ts';
@@ -16,6 +17,17 @@ const port = parentPort!;
 const send = (m: WorkerMessage) => port.postMessage(m);
 const PROGRESS_MS = 200;
 const METRICS_MS = init.metricsIntervalMs ?? 250;
+
+// Training saturates the cores; at a lower priority than the host's thread it never starves the studio's event
+// loop (IPC, HTTP, events). On Linux the nice value is per thread (setpriority(2), NOTES), so this thread alone
+// moves; elsewhere it would move the whole process, so it is left alone.
+if (process.platform === 'linux' && init.niceness) {
+  try {
+    os.setPriority(Math.max(os.getPriority(), init.niceness));
+  } catch {
+    // not permitted: keep the priority
+  }
+}
 
 const backend = await selectBackend(init.backend as BackendName | 'auto');
 const store = openJobStore(init.dbFile);

@@ -18,6 +18,7 @@ if (!setupSingleInstance()) app.exit(0);
 else {
   setupSecurity();
   const studio = openStudio({ dbFile: defaultDatabasePath() });
+  void studio.warmUp(); // the workers load tfjs while the window opens
   registerIpc(ipcMain, studio);
   forwardEvents(studio, (channel, message) => BrowserWindow.getAllWindows().forEach((w) => w.webContents.send(channel, message)));
   setupLifecycle(studio);

@@ -22,6 +22,8 @@ export interface ExecutionOptions {
   readonly progressIntervalMs?: number;
   /** Milliseconds between two metric batches of one run from its worker (default 250). */
   readonly metricsIntervalMs?: number;
+  /** Nice value of the training threads on Linux (default 5, so the studio's own thread comes first). */
+  readonly workerNiceness?: number;
 }
 
 export const STOPPED_BEFORE_START = 'Distill Studio stopped before the run started';
@@ -63,6 +65,12 @@ export class Execution {
   useBackend(backend: string | undefined): void {
     if (this.runner && backend !== this.backend) throw new Error(`the workers already run on backend ${this.backend ?? 'auto'}`);
     this.backend = backend;
+  }
+
+  /** Starts the workers now (they load tfjs and open the database), so that the first run starts at once. */
+  async warmUp(): Promise<void> {
+    if (this.stopping) return;
+    await this.ensureRunner().ready();
   }
 
   holds(runId: number): boolean {
@@ -147,6 +155,7 @@ export class Execution {
       ...(this.backend ? { backend: this.backend } : {}),
       ...(this.options.checkpointEvery ? { checkpointEvery: this.options.checkpointEvery } : {}),
       ...(this.options.metricsIntervalMs ? { metricsIntervalMs: this.options.metricsIntervalMs } : {}),
+      ...(this.options.workerNiceness !== undefined ? { workerNiceness: this.options.workerNiceness } : {}),
       onWorkerDeath: (runId, error) => {
         const run = db.runs.get(runId);
         if (run.status === 'running' || run.status === 'queued' || run.status === 'interrupted') db.runs.setStatus(runId, 'failed', { error });

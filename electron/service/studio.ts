@@ -54,6 +54,8 @@ export interface Studio extends StudioService {
   /** Writes the experiment's file (as exportExperiment) to `file`; returns the file name to offer and the row counts. */
   exportToFile(id: number, file: string): { fileName: string; rows: Record<string, number> };
   importFile(file: string): number[];
+  /** Starts the worker threads ahead of the first run (the studio does at launch; the CLI does not need to). */
+  warmUp(): Promise<void>;
   /** The workers' backend (forced, or as reported by a worker). */
   readonly selectedBackend: string | null;
   /** Stops the workers (their runs become interrupted) and closes the database. */
@@ -295,6 +297,7 @@ export function openStudio(options: StudioOptions): Studio {
       return execution.selectedBackend;
     },
     createFromSpec,
+    warmUp: () => execution.warmUp(),
     createRuns: (make) => db.transaction(() => make(db)),
     execute: (runIds) => Promise.all(execution.submit(runIds)),
     waitFor,

@@ -67,8 +67,8 @@ describe('studio service', () => {
     }
   });
 
-  it('validates a spec field by field, plans its runs with sizes and ratios, and stores nothing invalid', async () => {
-    const studio = openStudio({ dbFile });
+  it('validates a spec field by field, plans its runs with sizes and ratios, stores nothing invalid; start and cancel an experiment', async () => {
+    const studio = openStudio({ dbFile, poolSize: 1 });
     try {
       const bad = await studio.validateSpec({ spec: { ...tinySpec('bad'), students: [{ hiddenSizes: [0], alpha: 2 }] } });
       expect(bad.ok).toBe(false);
@@ -85,6 +85,16 @@ describe('studio service', () => {
       const before = (await studio.listExperiments({})).length;
       await expect(studio.createExperiment({ spec: { ...tinySpec('bad'), seeds: [] }, start: true })).rejects.toMatchObject({ code: 'invalid', issues: [{ path: 'seeds', message: expect.any(String) }] });
       expect((await studio.listExperiments({})).length).toBe(before);
+      // Created without starting, then started (queued on the runner), then cancelled as a whole before anything ran.
+      const created = await studio.createExperiment({ spec: tinySpec('later', 200_000), start: false });
+      expect(created.started).toBe(false);
+      expect((await studio.getExperiment({ id: created.experimentId })).runCounts).toMatchObject({ total: 3, queued: 3 });
+      expect(await studio.startExperiment({ id: created.experimentId })).toEqual({ queued: created.runIds });
+      expect(await studio.startExperiment({ id: created.experimentId })).toEqual({ queued: [] }); // already queued here
+      expect((await studio.cancelExperiment({ id: created.experimentId })).cancelled).toEqual(created.runIds);
+      await studio.waitFor(created.runIds);
+      expect((await studio.listRuns({ experimentId: created.experimentId })).map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+      await studio.deleteExperiment({ id: created.experimentId });
     } finally {
       await studio.close();
     }

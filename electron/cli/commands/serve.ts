@@ -34,6 +34,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     throw new Error(e.code === 'EADDRINUSE' ? `port ${port} is in use: choose another with --port (or 0 for any free port)` : e.message);
   }
+  // The workers load tfjs now, while the page loads, rather than when the first experiment starts.
+  void studio.warmUp();
   if (!rendererIsBuilt(dir)) io.stderr(`distill-studio serve: the user interface is not built (no ${dir}/index.html): run "npm run build"; serving the API only\n`);
   if (flags.json === true) io.stdout(`${JSON.stringify({ url: server.url, token: server.token, port: server.port })}\n`);
   else io.stdout(`Distill Studio is at ${server.url}\n(database ${studio.db.file}; Ctrl-C stops it, and runs in progress can be resumed later)\n`);
