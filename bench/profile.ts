@@ -1,9 +1,10 @@
 /**
- * Where the time of a training run goes. Run a workload under V8's sampling profiler, then summarise:
+ * Where the time of a training run goes. Runs a workload under V8's sampling profiler (started after the
+ * modules are loaded, stopped when the workload ends), writes the .cpuprofile and prints a summary:
  *
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts teacher [--seed 1] [--backend NAME]
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts student [--seed 1] [--backend NAME]
- *   npx tsx bench/profile.ts summarize /tmp/prof/<file>.cpuprofile
+ *   npx tsx bench/profile.ts teacher [--seed 1] [--backend NAME] [--out FILE.cpuprofile]
+ *   npx tsx bench/profile.ts student [--seed 1] [--backend NAME] [--out FILE.cpuprofile]
+ *   npx tsx bench/profile.ts summarize FILE.cpuprofile   (also: a folder, for its largest profile, e.g. node --cpu-prof's)
  *
  * `teacher`: the project-default CartPole-v1 teacher (what `npm run bench` times); it saves the teacher in
  * the OS temp folder so that `student` can reuse it. `student`: 20,000-step KB extraction (ε 0.05) and 10,000
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values: flags, positionals } = parseArgs({
-  options: { seed: { type: 'string' }, backend: { type: 'string' } },
+  options: { seed: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' } },
   allowPositionals: true,
 });
 const [mode, file] = positionals;
@@ -73,7 +74,11 @@ function phaseOf(chain: ProfileNode['callFrame'][]): string {
   return 'loop / other';
 }
 
-function summarize(profilePath: string): void {
+function summarize(target: string): void {
+  // Node also writes a profile per worker thread (tsx's loader); the main thread's is the largest.
+  const profilePath = fs.statSync(target).isDirectory()
+    ? fs.readdirSync(target).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(target, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]
+    : target;
   const profile = JSON.parse(fs.readFileSync(profilePath, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -90,6 +95,10 @@ function summarize(profilePath: string): void {
     const layer = layerOf(node.callFrame);
     layers.set(layer, (layers.get(layer) ?? 0) + ms);
     if (layer === 'V8 / idle') continue;
+    if (layer === 'garbage collection') {
+      phases.set(layer, (phases.get(layer) ?? 0) + ms);
+      continue;
+    }
     const chain: ProfileNode['callFrame'][] = [];
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) chain.push(byId.get(at)!.callFrame);
     const phase = phaseOf(chain);
@@ -107,6 +116,23 @@ function summarize(profilePath: string): void {
   print('top functions (self time)', functions, 15);
 }
 
+/** Samples `work` with the inspector's profiler (1 ms interval as --cpu-prof), then writes and summarises it. */
+async function profiled(name: string, work: () => Promise<void>): Promise<void> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  await work();
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  const out = flags.out ?? path.join(os.tmpdir(), `distill-${name}-${Date.now()}.cpuprofile`);
+  fs.writeFileSync(out, JSON.stringify(profile));
+  console.log(`profile written to ${out}`);
+  summarize(out);
+}
+
 async function teacher(): Promise<void> {
   const { presetConfig } = await import('../core/dqn/presets.ts');
   const { trainTeacher } = await import('../core/dqn/train-teacher.ts');
@@ -115,7 +141,10 @@ async function teacher(): Promise<void> {
   const backend = await selectBackend((flags.backend as never) ?? 'auto');
   const seed = Number(flags.seed ?? 1);
   const t0 = performance.now();
-  const r = await trainTeacher({ ...presetConfig('CartPole-v1', 'default'), env: 'CartPole-v1', seed });
+  let r!: Awaited<ReturnType<typeof trainTeacher>>;
+  await profiled('teacher', async () => {
+    r = await trainTeacher({ ...presetConfig('CartPole-v1', 'default'), env: 'CartPole-v1', seed });
+  });
   console.log(`teacher on ${backend.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.gradientSteps} updates, threshold after ${r.thresholdSeconds?.toFixed(1)} s`);
   saveBundle(teacherDir, encodeBundle(r.network, { env: 'CartPole-v1', backend: backend.name }));
 }
@@ -130,10 +159,15 @@ async function student(): Promise<void> {
   if (!fs.existsSync(teacherDir)) throw new Error(`no teacher at ${teacherDir}: run the teacher workload first`);
   const t = loadBundle(teacherDir).network;
   const seed = Number(flags.seed ?? 1);
-  const t0 = performance.now();
-  const kb = extractKnowledge(t, { env: 'CartPole-v1', steps: 20_000, seed, epsilon: 0.05, teacherSource: teacherDir });
-  const t1 = performance.now();
-  const r = await trainStudent({ config: { ...studentDefaults('CartPole-v1', 'offline'), env: 'CartPole-v1', seed, hiddenSizes: [32, 32], steps: 10_000 }, teacher: t, kb });
+  let t0 = 0;
+  let t1 = 0;
+  let r!: Awaited<ReturnType<typeof trainStudent>>;
+  await profiled('student', async () => {
+    t0 = performance.now();
+    const kb = extractKnowledge(t, { env: 'CartPole-v1', steps: 20_000, seed, epsilon: 0.05, teacherSource: teacherDir });
+    t1 = performance.now();
+    r = await trainStudent({ config: { ...studentDefaults('CartPole-v1', 'offline'), env: 'CartPole-v1', seed, hiddenSizes: [32, 32], steps: 10_000 }, teacher: t, kb });
+  });
   console.log(`student on ${backend.name}: KB ${((t1 - t0) / 1000).toFixed(2)} s, 10k updates ${((performance.now() - t1) / 1000).toFixed(1)} s (train ${r.trainSeconds.toFixed(1)} s)`);
 }
 

@@ -239,10 +239,11 @@ class FusedStudent implements StudentImpl {
     for (let i = 0; i < B; i++) maskSum += b.softMask[i];
     const denom = Math.max(maskSum, 1);
     const softWeight = Math.fround(1 - a);
+    const rowWeight = Math.fround(softWeight / denom); // ∂L/∂(Σ m_i ℓ_i), as the tape forms it
     let softSum = 0;
     for (let i = 0; i < B; i++) {
       const m = b.softMask[i];
-      if (m !== 0) softSum += m * softLossRow(this.soft, q, b.softQ, i, A, b.actions[i], dq, (softWeight * m) / denom);
+      if (m !== 0) softSum += m * softLossRow(this.soft, q, b.softQ, i, A, b.actions[i], dq, rowWeight * m);
     }
     const soft = softSum / denom;
     this.trainer.backward();

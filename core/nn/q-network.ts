@@ -262,7 +262,14 @@ function checkValues(spec: QNetworkSpec, values: readonly Float32Array[]): void 
  * forms at full speed, so they keep tfjs's own gradient.
  */
 function explicitTransposes(): boolean {
-  return tf.getBackend() === 'wasm';
+  return denseGradientMode === 'explicit' || (denseGradientMode === 'auto' && tf.getBackend() === 'wasm');
+}
+
+let denseGradientMode: 'auto' | 'explicit' | 'tfjs' = 'auto';
+
+/** Overrides the choice above (benchmarks measure both; `auto` restores it). */
+export function setDenseGradient(mode: 'auto' | 'explicit' | 'tfjs'): void {
+  denseGradientMode = mode;
 }
 
 type DenseFn = (x: Tensor2D, w: Tensor2D, b: tf.Tensor1D) => Tensor2D;

@@ -180,10 +180,10 @@ export class FusedAdam {
   /** One step: params ← Adam(params, scale·grads). */
   apply(params: Block, grads: Block, scale = 1): void {
     this.iterations++;
-    // tfjs keeps β^t as a float32 product; 1 − β^t is formed in float32 too.
+    // tfjs keeps β^t as a float32 product and forms 1 − β^t in float32; the kernel takes the reciprocals.
     const bc1 = Math.fround(1 - Math.fround(this.beta1 ** this.iterations));
     const bc2 = Math.fround(1 - Math.fround(this.beta2 ** this.iterations));
-    this.heap.k.adam(params.ptr, grads.ptr, this.m.ptr, this.v.ptr, this.layout.paramCount, scale, this.learningRate, this.beta1, this.beta2, bc1, bc2, this.epsilon);
+    this.heap.k.adam(params.ptr, grads.ptr, this.m.ptr, this.v.ptr, this.layout.paramCount, scale, this.learningRate, this.beta1, this.beta2, 1 / bc1, 1 / bc2, this.epsilon);
   }
 
   getState(): AdamStateTensor[] {

@@ -28,26 +28,53 @@ export interface SoftLossSpec {
 
 const f32 = Math.fround;
 
-/** log-softmax of q[o .. o+A)/τ into out[0 .. A), computed stably (subtract the max). */
+/**
+ * log-softmax of q[o .. o+A)/τ into out[0 .. A), in float32 and in tfjs's order of operations
+ * (x/τ; x − max; log Σ exp; subtract). With a small τ the softmax saturates and p_S − p_T is a difference of
+ * numbers within rounding of 1: computing it as tfjs does makes the two engines agree on which gradients
+ * are exactly zero, which Adam (that divides by √v) would otherwise turn into full-size steps.
+ */
 function logSoftmax(q: ArrayLike<number>, o: number, A: number, tau: number, out: Float64Array): void {
   let max = -Infinity;
-  for (let j = 0; j < A; j++) max = Math.max(max, q[o + j] / tau);
+  for (let j = 0; j < A; j++) {
+    out[j] = f32(q[o + j] / tau);
+    max = Math.max(max, out[j]);
+  }
   let sum = 0;
-  for (let j = 0; j < A; j++) sum += Math.exp(q[o + j] / tau - max);
-  const lse = max + Math.log(sum);
-  for (let j = 0; j < A; j++) out[j] = q[o + j] / tau - lse;
+  for (let j = 0; j < A; j++) {
+    out[j] = f32(out[j] - max);
+    sum = f32(sum + f32(Math.exp(out[j])));
+  }
+  const lse = f32(Math.log(sum));
+  for (let j = 0; j < A; j++) out[j] = f32(out[j] - lse);
 }
 
 /** Scratch rows (actions rarely exceed a handful). */
 let logPT = new Float64Array(8);
 let logPS = new Float64Array(8);
+let dy = new Float64Array(8);
+
+/**
+ * Adds ∂/∂q_S of a loss on log softmax(q_S/τ_S) into dq, given its gradient `dy` w.r.t. the log-softmax:
+ * tfjs's logSoftmax gradient dy − (Σ dy)·softmax, then the division by τ.
+ */
+function backLogSoftmax(A: number, tau: number, dq: Float32Array, o: number): void {
+  let sumDy = 0;
+  for (let j = 0; j < A; j++) sumDy = f32(sumDy + dy[j]);
+  for (let j = 0; j < A; j++) dq[o + j] += f32(f32(dy[j] - f32(sumDy * f32(Math.exp(logPS[j])))) / tau);
+}
 
 /**
  * Soft loss of row `i` (student q, teacher qT, both [B·A]); adds weight·∂ℓ/∂q into dq. Returns ℓ_i.
  */
 export function softLossRow(spec: SoftLossSpec, q: Float32Array, qT: Float32Array, i: number, A: number, action: number, dq: Float32Array, weight: number): number {
   const o = i * A;
-  const w = weight * spec.scale;
+  const w = f32(weight * spec.scale);
+  if (logPT.length < A) {
+    logPT = new Float64Array(A);
+    logPS = new Float64Array(A);
+    dy = new Float64Array(A);
+  }
   switch (spec.kind) {
     case 'mse': {
       if (spec.takenOnly) {
@@ -64,29 +91,23 @@ export function softLossRow(spec: SoftLossSpec, q: Float32Array, qT: Float32Arra
       return (spec.scale * l) / A;
     }
     case 'kl': {
-      if (logPT.length < A) {
-        logPT = new Float64Array(A);
-        logPS = new Float64Array(A);
-      }
       logSoftmax(qT, o, A, spec.tauTeacher, logPT);
       logSoftmax(q, o, A, spec.tauStudent, logPS);
       let l = 0;
       for (let j = 0; j < A; j++) {
-        const pT = Math.exp(logPT[j]);
+        const pT = f32(Math.exp(logPT[j]));
         l += pT * (logPT[j] - logPS[j]);
-        dq[o + j] += (w * (Math.exp(logPS[j]) - pT)) / spec.tauStudent;
+        dy[j] = -f32(w * pT); // ∂ℓ/∂log p_S = −p_T
       }
+      backLogSoftmax(A, spec.tauStudent, dq, o);
       return spec.scale * l;
     }
     case 'nll': {
-      if (logPS.length < A) {
-        logPT = new Float64Array(A);
-        logPS = new Float64Array(A);
-      }
       let t = 0;
       for (let j = 1; j < A; j++) if (qT[o + j] > qT[o + t]) t = j;
       logSoftmax(q, o, A, spec.tauStudent, logPS);
-      for (let j = 0; j < A; j++) dq[o + j] += (w * (Math.exp(logPS[j]) - (j === t ? 1 : 0))) / spec.tauStudent;
+      for (let j = 0; j < A; j++) dy[j] = j === t ? -w : 0; // ∂ℓ/∂log p_S = −onehot
+      backLogSoftmax(A, spec.tauStudent, dq, o);
       return -spec.scale * logPS[t];
     }
   }

@@ -20,7 +20,7 @@ export interface KernelExports {
   colsum(M: number, N: number, X: number, out: number, flags: number): void;
   transpose(M: number, N: number, B: number, Bt: number): void;
   sumsq(x: number, n: number): number;
-  adam(p: number, g: number, m: number, v: number, n: number, scale: number, lr: number, beta1: number, beta2: number, bc1: number, bc2: number, eps: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, scale: number, lr: number, beta1: number, beta2: number, ibc1: number, ibc2: number, eps: number): void;
   polyak(dst: number, src: number, n: number, tau: number): void;
 }
 
@@ -55,9 +55,14 @@ export class Block {
     return this.ptr + 4 * i;
   }
 
+  /** Returns the range to the heap; a second call does nothing (even if the range was handed out again). */
   free(): void {
+    if (this.freed) return;
+    this.freed = true;
     this.heap.free(this);
   }
+
+  private freed = false;
 }
 
 export class WasmHeap {
@@ -100,9 +105,10 @@ export class WasmHeap {
     return new Block(this, ptr, length);
   }
 
+  /** Use Block.free (it guards against freeing twice). */
   free(block: Block): void {
     const bytes = this.live.get(block.ptr);
-    if (bytes === undefined) return; // already freed
+    if (bytes === undefined) return;
     this.live.delete(block.ptr);
     const start = block.ptr;
     const end = start + bytes;

@@ -183,6 +183,8 @@ export async function distill(args: {
     envSteps: result.envSteps,
     gradientSteps: result.gradientSteps,
     selectedStep: result.selectedStep,
+    thresholdStep: result.thresholdStep,
+    thresholdSeconds: result.thresholdSeconds === null ? null : round(result.thresholdSeconds),
     distillSeconds: round(distillSeconds),
     wallSeconds: round((performance.now() - started) / 1000),
   };
