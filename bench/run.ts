@@ -3,7 +3,8 @@
  * of the studio on this machine. Prints a table per section and writes everything, with the machine's
  * description and load, to bench/results/<date>-<quick|full>.json. Sections: perf (the studio against the
  * PyTorch peer, run in the same process tree: bench/perf.ts), train-step, forward, env, retrieval, db, jobs,
- * teacher. A run that includes perf also writes its table to bench/results/LATEST.md (linked from the README).
+ * teacher, sweep (batch size × updates: bench/sweep.ts). A run that includes perf also writes its table to
+ * bench/results/LATEST.md (linked from the README).
  *
  *   npm run bench                          everything (about 10 minutes here)
  *   npm run bench -- --only perf           the peer comparison alone (seeds 1,2,3)
@@ -28,7 +29,7 @@ const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' }, peer: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['perf', 'train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher'] as const;
+const SECTIONS = ['perf', 'train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher', 'sweep'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -100,7 +101,7 @@ if (only.has('train-step')) {
       const buffer = new ReplayBuffer(4096, 4);
       for (let i = 0; i < 4096; i++) buffer.add(Float32Array.from([rng.normal(), rng.normal(), rng.normal(), rng.normal()]), rng.int(2), 1, Float32Array.from([rng.normal(), rng.normal(), rng.normal(), rng.normal()]), rng.random() < 0.05);
       const batch = buffer.sample(rng, buffer.allocateBatch(b));
-      // Adam on the online net only, as the peer's microbench (plain MSE regression step).
+      // A TD step with MSE and no clipping on a fixed batch (the peer's plain regression step is in `perf`).
       const mse = new TdLearner(online, target, { gamma: 0.99, loss: 'mse', doubleDqn: false, maxGradNorm: 0, learningRate: 1e-3, adamEpsilon: 1e-8 });
       const adam = timeIt(() => mse.step(batch), quick ? 30 : 200);
       mse.drainStats();
@@ -108,7 +109,7 @@ if (only.has('train-step')) {
       const dqn = new TdLearner(online, target, { gamma: 0.99, loss: 'huber', doubleDqn: false, maxGradNorm: 10, learningRate: 1e-3, adamEpsilon: 1e-8 });
       const full = timeIt(() => dqn.step(buffer.sample(rng, batch)), quick ? 30 : 200);
       dqn.drainStats();
-      rows.push({ hidden: h, batch: b, params: online.paramCount, 'Adam step, MSE, fixed batch ms': adam.median, 'DQN update ms (sample+target+Huber+clip)': full.median, 'updates/s': 1000 / full.median });
+      rows.push({ engine: online.engine, hidden: h, batch: b, params: online.paramCount, 'TD step (MSE, no clip), fixed batch ms': adam.median, 'DQN update ms (sample+target+Huber+clip)': full.median, 'updates/s': 1000 / full.median });
       mse.dispose();
       dqn.dispose();
       online.dispose();
@@ -125,7 +126,7 @@ if (only.has('forward')) {
     for (const b of [1, 32]) {
       const obs = new Float32Array(4 * b).map((_, i) => Math.sin(i));
       const t = timeIt(() => net.act(obs, b), quick ? 200 : 2000);
-      rows.push({ hidden: h, batch: b, 'ms per call (median)': t.median, 'µs per observation': (t.median * 1000) / b });
+      rows.push({ engine: net.engine, hidden: h, batch: b, 'ms per call (median)': t.median, 'µs per observation': (t.median * 1000) / b });
     }
     net.dispose();
   }
@@ -197,6 +198,12 @@ if (only.has('teacher')) {
     r.network.dispose();
   }
   table('CartPole-v1 teacher time-to-threshold (validation mean ≥ 475, eval time excluded)', rows);
+}
+
+if (only.has('sweep')) {
+  const { benchSweep } = await import('./sweep.ts');
+  const seeds = (flags.seeds ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
+  table('sweep: bigger batches, fewer updates (CartPole-v1 default teacher)', await benchSweep({ seeds }));
 }
 
 const dir = path.resolve(import.meta.dirname, 'results');

@@ -11,6 +11,7 @@
  * to its fused form; a parity test holds the two equal, so a change in losses.ts must be mirrored there.
  */
 import { maxTdTargets, regressionLoss, softLossRow, type SoftLossSpec } from '../nn/fused/q-losses.ts';
+import type { FusedAdam } from '../nn/fused/mlp.ts';
 import { FusedTrainer } from '../nn/fused/trainer.ts';
 import { huberMean, mseMean, selectActionValues } from '../nn/losses.ts';
 import type { AnyOptimizer } from '../nn/optimizer-state.ts';
@@ -201,7 +202,7 @@ export function fusedSoftLoss(options: Pick<StudentLearnerOptions, 'softLoss' | 
 }
 
 class FusedStudent implements StudentImpl {
-  readonly optimizer;
+  readonly optimizer: FusedAdam;
   private readonly trainer: FusedTrainer;
   private readonly soft: SoftLossSpec;
   private readonly sums = [0, 0, 0]; // loss, hard, soft

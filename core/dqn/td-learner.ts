@@ -13,6 +13,7 @@
  * Tests hold them equal to 1e-5 on loss, gradients and parameters after several steps.
  */
 import { maxTdTargets, regressionLoss } from '../nn/fused/q-losses.ts';
+import type { FusedAdam } from '../nn/fused/mlp.ts';
 import { FusedTrainer, clipScale } from '../nn/fused/trainer.ts';
 import { clipByGlobalNorm, huberMean, mseMean, selectActionValues } from '../nn/losses.ts';
 import type { AnyOptimizer } from '../nn/optimizer-state.ts';
@@ -183,7 +184,7 @@ const f32 = Math.fround;
 
 class FusedTd implements TdImpl {
   private readonly trainer: FusedTrainer;
-  readonly optimizer;
+  readonly optimizer: FusedAdam;
   private lossSum = 0;
   private qSum = 0;
   private pending = 0;
