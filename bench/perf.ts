@@ -156,7 +156,7 @@ function toRow(c: Comparison, peerPresent: boolean): Row {
   };
 }
 
-export async function benchPerf(o: PerfOptions): Promise<{ rows: Row[]; details: Record<string, unknown> }> {
+export async function benchPerf(o: PerfOptions): Promise<{ rows: Row[]; details: Record<string, unknown>; peerPresent: boolean }> {
   const peer: Peer | null = 'peer' in o.peer ? o.peer.peer : null;
   if (!peer) o.log(`PEER ABSENT: ${'missing' in o.peer ? o.peer.missing : ''}\n  ratios need it; one-line install: ${PEER_INSTALL}`);
   else if (!peer.blasDir) o.log(`WARNING: no OpenBLAS found for the peer; Debian torch then uses the reference BLAS and is 10–40× slower than it should be (install: ${PEER_INSTALL})`);
@@ -275,7 +275,7 @@ export async function benchPerf(o: PerfOptions): Promise<{ rows: Row[]; details:
     peer: median(peerZoo.map((p) => num(p.wall_s))),
     unit: 's',
     target: 1.5,
-    note: `time to ≥ 475: ours ${oursZoo.map((z) => z.threshold?.toFixed(1) ?? 'never').join(' / ')} s, peer ${peerZoo.map((p) => num(p.time_to_threshold_s).toFixed(1)).join(' / ')} s; final test return ours ${oursZoo.map((z) => z.final.toFixed(0)).join(' / ')}, peer ${peerZoo.map((p) => num(p.final_eval_mean).toFixed(0)).join(' / ')}`,
+    note: `time to ≥ 475: ours ${oursZoo.map((z) => z.threshold?.toFixed(1) ?? 'never').join(' / ')} s${peer ? `, peer ${peerZoo.map((p) => (p.time_to_threshold_s === null ? 'never' : num(p.time_to_threshold_s).toFixed(1))).join(' / ')} s` : ''}; final test return ours ${oursZoo.map((z) => z.final.toFixed(0)).join(' / ')}${peer ? `, peer ${peerZoo.map((p) => num(p.final_eval_mean).toFixed(0)).join(' / ')}` : ''}`,
   });
 
   // 3. Distillation from the seed-1 teachers (ours: the default preset's; the peer: its zoo teacher).
@@ -306,7 +306,7 @@ export async function benchPerf(o: PerfOptions): Promise<{ rows: Row[]; details:
     peer: num(peerDistill?.collect_s) + num(peerDistill?.train_s),
     unit: 's',
     target: 1,
-    note: `KB collection ours ${collect.toFixed(2)} s, peer ${num(peerDistill?.collect_s).toFixed(2)} s`,
+    note: `KB collection ours ${collect.toFixed(2)} s${peer ? `, peer ${num(peerDistill?.collect_s).toFixed(2)} s` : ''}`,
   });
   comparisons.push({
     metric: 'distillation: time to normalised score ≥ 0.95 incl. KB collection',
@@ -314,10 +314,10 @@ export async function benchPerf(o: PerfOptions): Promise<{ rows: Row[]; details:
     peer: peerDistill?.time_to_95pct_incl_collect_s === null ? Number.POSITIVE_INFINITY : num(peerDistill?.time_to_95pct_incl_collect_s),
     unit: 's',
     target: 1,
-    note: `after ${s.thresholdStep ?? 'never'} updates (ours, validated every 50), ${String(peerDistill?.updates_to_95pct ?? 'n/a')} (peer, its schedule)`,
+    note: `after ${s.thresholdStep ?? 'never'} updates (ours, validated every 50)${peer ? `, ${String(peerDistill?.updates_to_95pct ?? 'never')} (peer, its schedule)` : ''}`,
   });
   for (const r of oursDefault) r.network.dispose();
   if (peerTeacher) await import('node:fs').then((fs) => fs.rmSync(peerTeacher, { force: true }));
 
-  return { rows: comparisons.map((c) => toRow(c, peer !== null)), details: { ...details, ours } };
+  return { rows: comparisons.map((c) => toRow(c, peer !== null)), details: { ...details, ours }, peerPresent: peer !== null };
 }

@@ -80,14 +80,15 @@ console.log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(
 let perfTable: Row[] | null = null;
 if (only.has('perf')) {
   const { benchPerf } = await import('./perf.ts');
-  const { findPeer } = await import('./peer.ts');
+  const { findPeer, PEER_INSTALL } = await import('./peer.ts');
   const seeds = (flags.seeds ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
   const perf = await benchPerf({ quick, seeds, peer: findPeer(flags.peer), log: (line) => console.log(line) });
   results.perfDetails = [perf.details as Row];
   table('tfjs engine vs fused engine: Adam step ms (MSE regression, MLP 4-H-H-2)', perf.details.adamStepEngines as Row[]);
   table('CartPole teachers (per seed)', perf.details.teachers as Row[]);
   table('studio vs PyTorch peer (times; ours/peer < 1 means we are faster)', perf.rows);
-  perfTable = perf.rows;
+  if (perf.peerPresent) perfTable = perf.rows;
+  else console.log(`\nThe PyTorch peer did not run (${String(perf.details.peer)}), so there are no ratios and bench/results/LATEST.md is left as it was.\nInstall it with: ${PEER_INSTALL}`);
 }
 
 if (only.has('train-step')) {
