@@ -208,7 +208,7 @@ async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: Jo
     recordReplays(ctx, job.runId, config.env, result.network, seeds, job.replays);
     ctx.store.saveModel(job.runId, encodeBundle(result.network, { env: config.env, backend: ctx.backend, training: { role: 'student', teacherRunId: job.teacherRunId, config } }));
     result.network.dispose();
-    return { role: 'student', env: config.env, ...metrics, envSteps: result.envSteps, gradientSteps: result.gradientSteps, trainSeconds: result.trainSeconds, selectedStep: result.selectedStep };
+    return { role: 'student', env: config.env, ...metrics, envSteps: result.envSteps, gradientSteps: result.gradientSteps, trainSeconds: result.trainSeconds, selectedStep: result.selectedStep, thresholdStep: result.thresholdStep, thresholdSeconds: result.thresholdSeconds };
   } finally {
     teacher.dispose();
   }
