@@ -15,6 +15,8 @@ const bin = path.join(root, 'bin', 'distill-studio.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resume-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const dbFile = path.join(tmp, 'studio.db');
+// The plain tfjs engine: on the fused engine the resumed run can finish before the second resume looks at it.
+const env = { ...process.env, DISTILL_BACKEND: 'wasm' };
 
 function peek<T>(sql: string): T | undefined {
   if (!fs.existsSync(dbFile)) return undefined;
@@ -29,7 +31,7 @@ function peek<T>(sql: string): T | undefined {
 }
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args, '--db', dbFile], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args, '--db', dbFile], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -50,7 +52,7 @@ describe('resume of a stand-alone run', () => {
 
     const first = start(['resume', '1', '--json']);
     await expect.poll(() => peek<{ status: string; owner_pid: number }>('SELECT status, owner_pid FROM runs WHERE id = 1')?.owner_pid, { timeout: 60_000, interval: 50 }).toBe(first.child.pid);
-    const second = spawnSync(process.execPath, [bin, 'resume', '1', '--db', dbFile], { cwd: tmp, encoding: 'utf8' });
+    const second = spawnSync(process.execPath, [bin, 'resume', '1', '--db', dbFile], { cwd: tmp, env, encoding: 'utf8' });
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`run 1 is running in process ${first.child.pid}`));
     expect(await first.exit).toBe(0);
