@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --only a,b] [-- --quick]`: micro and macro benchmarks of the studio on this machine.
  * Prints a table per section and writes everything, with the machine's description, to
- * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, db, jobs, teacher.
+ * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, db, jobs, teacher, import, export.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher'] as const;
+const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher', 'import', 'export'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -176,6 +176,17 @@ if (only.has('teacher')) {
     r.network.dispose();
   }
   table('CartPole-v1 teacher time-to-threshold (validation mean ≥ 475, eval time excluded)', rows);
+}
+
+if (only.has('import')) {
+  const { benchImportDistill, benchImportFidelity } = await import('./import.ts');
+  table('teachers trained by PyTorch, imported: Q-values vs torch on 400 probe states', await benchImportFidelity());
+  table('8-8 students distilled from the imported teachers (CartPole-v1, offline, 4,000 updates)', await benchImportDistill({ quick, ...(flags.seeds ? { seeds: flags.seeds.split(',').map(Number) } : {}) }));
+}
+
+if (only.has('export')) {
+  const { benchExport } = await import('./export.ts');
+  table('exported students: µs per greedy action at batch 1 (CartPole 4 → hidden → 2)', await benchExport({ quick }));
 }
 
 const dir = path.resolve(import.meta.dirname, 'results');
