@@ -119,7 +119,12 @@ export class OnnxQFunction implements QFunction {
     if (typeof inputSize !== 'number' || typeof outputSize !== 'number') {
       throw new ModelFileError(file, `input and output widths must be fixed numbers, found [${info.inputShape.join(', ')}] → [${info.outputShape.join(', ')}]`);
     }
-    const rt = onnxRuntime();
+    let rt: OnnxRuntime;
+    try {
+      rt = onnxRuntime();
+    } catch (err) {
+      throw new ModelFileError(file, `cannot run this ONNX model: ${reason(err)}`);
+    }
     const session = rt.createNativeSession();
     let q: OnnxQFunction;
     try {
