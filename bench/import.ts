@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runJob } from '../core/experiment/jobs.ts';
+import { qDifference } from '../core/io/export-model.ts';
 import { parseExperimentSpec } from '../core/experiment/spec.ts';
 import { OnnxQFunction } from '../core/io/onnx-runtime.ts';
 import { parseTeacherFile } from '../core/io/teacher-file.ts';
@@ -34,15 +35,8 @@ export async function benchImportFidelity(): Promise<Row[]> {
     const net = t.kind === 'mlp' ? QNetwork.fromWeights(t.spec, t.values) : OnnxQFunction.fromBytes(t.bytes, name);
     const q = net.predict(obs, ref.observations.length);
     net.dispose();
-    let abs = 0;
-    let rel = 0;
-    let maxQ = 0;
-    for (let i = 0; i < want.length; i++) {
-      const d = Math.abs(q[i] - want[i]);
-      abs = Math.max(abs, d);
-      rel = Math.max(rel, d / Math.max(1, Math.abs(want[i])));
-      maxQ = Math.max(maxQ, Math.abs(want[i]));
-    }
+    const { abs, rel } = qDifference(q, want);
+    const maxQ = Math.max(...want.map(Math.abs));
     rows.push({ file: name, format: t.source.format, runs: t.kind === 'mlp' ? `tfjs ${currentBackend()?.name}` : 'onnxruntime', 'parse ms': Number(parseMs.toFixed(2)), states: ref.observations.length, 'max |Q| (torch)': Number(maxQ.toFixed(2)), 'max |ΔQ|': abs, 'max |ΔQ|/max(1,|Q|)': rel });
   }
   return rows;

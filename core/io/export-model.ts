@@ -73,21 +73,27 @@ export class ExportCheckError extends Error {
   override name = 'ExportCheckError';
 }
 
-/** Compares exported Q-values (and optionally exported greedy actions) with the reference; throws on a mismatch. */
-export function compareExport(reference: Float32Array, got: Float32Array, actions: number, gotActions: ArrayLike<number> | null, meta: { states: number; statesSource: string; method: string; what: string }): ExportCheck {
-  if (got.length !== reference.length) throw new ExportCheckError(`${meta.what}: ${got.length} Q-values for ${meta.states} states, expected ${reference.length}`);
-  let maxAbs = 0;
-  let maxRel = 0;
+/** Largest |a − b| and largest |a − b| / max(1, |b|) (NaN counts as infinitely far). */
+export function qDifference(a: ArrayLike<number>, b: ArrayLike<number>): { abs: number; rel: number; worst: number } {
+  let abs = 0;
+  let rel = 0;
   let worst = -1;
-  for (let i = 0; i < reference.length; i++) {
-    const d = Math.abs(got[i] - reference[i]);
-    if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d;
-    const rel = d / Math.max(1, Math.abs(reference[i]));
-    if (!(rel <= maxRel)) {
-      maxRel = Number.isNaN(rel) ? Infinity : rel;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= abs)) abs = Number.isNaN(d) ? Infinity : d;
+    const r = d / Math.max(1, Math.abs(b[i]));
+    if (!(r <= rel)) {
+      rel = Number.isNaN(r) ? Infinity : r;
       worst = i;
     }
   }
+  return { abs, rel, worst };
+}
+
+/** Compares exported Q-values (and optionally exported greedy actions) with the reference; throws on a mismatch. */
+export function compareExport(reference: Float32Array, got: Float32Array, actions: number, gotActions: ArrayLike<number> | null, meta: { states: number; statesSource: string; method: string; what: string }): ExportCheck {
+  if (got.length !== reference.length) throw new ExportCheckError(`${meta.what}: ${got.length} Q-values for ${meta.states} states, expected ${reference.length}`);
+  const { abs: maxAbs, rel: maxRel, worst } = qDifference(got, reference);
   if (!(maxRel <= EXPORT_TOLERANCE)) {
     const s = Math.floor(worst / actions);
     throw new ExportCheckError(`${meta.what}: Q-values differ from the tfjs model's by up to ${maxRel.toExponential(3)} (relative; tolerance ${EXPORT_TOLERANCE}), e.g. state ${s} action ${worst % actions}: ${got[worst]} vs ${reference[worst]}`);

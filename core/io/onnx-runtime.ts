@@ -11,8 +11,7 @@
  * the public API, so an upgrade that moves it fails there rather than in a run.
  */
 import { createRequire } from 'node:module';
-import { argmax } from '../nn/q-network.ts';
-import type { QFunction } from '../nn/q-function.ts';
+import { greedyActions, type QFunction } from '../nn/q-function.ts';
 import type { QNetworkSpec } from '../nn/q-network.ts';
 import { ModelFileError, reason } from './errors.ts';
 import { inspectOnnx, type OnnxInfo } from './onnx-format.ts';
@@ -163,11 +162,7 @@ export class OnnxQFunction implements QFunction {
   }
 
   act(obs: Float32Array, batch: number, into?: Int32Array): Int32Array {
-    const q = this.predict(obs, batch);
-    const a = this.spec.outputSize;
-    const actions = into ?? new Int32Array(batch);
-    for (let b = 0; b < batch; b++) actions[b] = argmax(q, b * a, a);
-    return actions;
+    return greedyActions(this.predict(obs, batch), batch, this.spec.outputSize, into);
   }
 
   dispose(): void {

@@ -19,22 +19,11 @@ import { OnnxQFunction } from './onnx-runtime.ts';
 export const ONNX_MODEL_FORMAT = 'distill-studio/onnx-model';
 export const ONNX_MODEL_FORMAT_VERSION = 1;
 
-export interface OnnxModelMeta {
+/** A bundle's meta, except that it runs on onnxruntime; hiddenSizes are inferred from the graph's Gemm/MatMul layers ([] when it is not a plain chain). */
+export interface OnnxModelMeta extends Omit<BundleMeta, 'format' | 'backend'> {
   readonly format: typeof ONNX_MODEL_FORMAT;
-  readonly formatVersion: number;
-  readonly env: string;
-  readonly observationSize: number;
-  readonly actionCount: number;
-  /** Inferred from the graph's Gemm/MatMul layers ([] when it is not a plain chain). */
-  readonly hiddenSizes: readonly number[];
-  readonly paramCount: number;
-  /** What runs it. */
   readonly backend: 'onnxruntime';
-  readonly appVersion: string;
-  readonly createdAt: string;
-  readonly system: BundleMeta['system'];
   readonly onnx: { readonly byteLength: number; readonly sha256: string; readonly inputName: string; readonly outputName: string; readonly opset: number | null; readonly irVersion: number; readonly producer: string };
-  readonly training?: Record<string, unknown>;
 }
 
 export interface EncodedOnnxModel {

@@ -4,7 +4,7 @@
  * is; an ONNX model run by onnxruntime (core/io/onnx-runtime.ts) implements it too, so knowledge extraction and
  * the live-teacher soft targets work the same for a teacher trained here and one imported from elsewhere.
  */
-import type { QNetworkSpec } from './q-network.ts';
+import { argmax, type QNetworkSpec } from './q-network.ts';
 
 export interface QFunction {
   /** Input and output widths; `hiddenSizes` as far as known ([] when the model is not a plain MLP). */
@@ -15,4 +15,11 @@ export interface QFunction {
   /** Greedy actions (first maximum on ties) for `batch` observations. */
   act(obs: Float32Array, batch: number, into?: Int32Array): Int32Array;
   dispose(): void;
+}
+
+/** Greedy actions (first maximum on ties) from `batch` rows of `actions` Q-values. */
+export function greedyActions(q: Float32Array, batch: number, actions: number, into?: Int32Array): Int32Array {
+  const out = into ?? new Int32Array(batch);
+  for (let b = 0; b < batch; b++) out[b] = argmax(q, b * actions, actions);
+  return out;
 }

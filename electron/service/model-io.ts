@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { evaluateRandomPolicy } from '../../core/distill/report.ts';
 import { ENV_IDS, type EnvId } from '../../core/envs/index.ts';
 import { episodeSeeds, evaluatePolicy } from '../../core/eval/evaluate.ts';
+import type { EvaluationRecord } from '../../core/experiment/jobs.ts';
 import { ModelFileError } from '../../core/io/errors.ts';
 import { EXPORT_FORMATS, exportModel as writeExport, type ExportResult } from '../../core/io/export-model.ts';
 import { C_NAME_PATTERN } from '../../core/io/export-sources.ts';
@@ -56,14 +57,7 @@ export interface ServiceOptions {
   readonly onProgress?: (p: { phase: string; done: number; total: number }) => void;
 }
 
-export interface EvaluationSummary {
-  readonly episodes: number;
-  readonly mean: number;
-  readonly std: number;
-  readonly ci95: number;
-  readonly returns: number[];
-  readonly seeds: number[];
-}
+export type EvaluationSummary = Pick<EvaluationRecord, 'episodes' | 'mean' | 'std' | 'ci95' | 'returns' | 'seeds'>;
 
 export interface ImportTeacherResult {
   readonly modelId: number;

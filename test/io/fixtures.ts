@@ -22,17 +22,7 @@ export function reference(): Reference & { obs: Float32Array; qFlat: Float32Arra
   return { ...ref, obs: Float32Array.from(ref.observations.flat()), qFlat: Float32Array.from(ref.q.flat()), count: ref.observations.length };
 }
 
-/** Largest |a − b| / max(1, |b|) and largest |a − b|. */
-export function qDifference(a: Float32Array, b: Float32Array): { rel: number; abs: number } {
-  let rel = 0;
-  let abs = 0;
-  for (let i = 0; i < b.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    abs = Math.max(abs, d);
-    rel = Math.max(rel, d / Math.max(1, Math.abs(b[i])));
-  }
-  return { rel, abs };
-}
+export { qDifference } from '../../core/io/export-model.ts';
 
 /** The SB3 fixture with its `data` JSON edited (a space changed, a kwarg added…), written to `out`. */
 export function editedSb3(out: string, edit: (data: Record<string, unknown>) => void): string {
