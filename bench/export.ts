@@ -33,7 +33,7 @@ async function perCallMicros(call: (obs: Float32Array) => unknown | Promise<unkn
     }
     return ((performance.now() - t0) * 1000) / calls;
   };
-  await round(); // warm-up
+  for (let w = 0; w < 3; w++) await round(); // warm-up (JIT, tfjs kernel caches)
   const samples: number[] = [];
   for (let r = 0; r < rounds; r++) samples.push(await round());
   return median(samples);
