@@ -27,7 +27,7 @@ import { currentBackend, selectBackend } from '../../core/nn/backend.ts';
 import { encodeBundle } from '../../core/nn/bundle.ts';
 import type { QFunction } from '../../core/nn/q-function.ts';
 import { describe, QNetwork } from '../../core/nn/q-network.ts';
-import type { StudioDb } from '../../db/index.ts';
+import { NotFoundError, type StudioDb } from '../../db/index.ts';
 
 export const ImportTeacherRequest = z
   .object({
@@ -116,15 +116,17 @@ export async function importTeacher(db: StudioDb, input: ImportTeacherRequest, o
   progress('read', 0, 1);
   const parsed = parseTeacherFile(new Uint8Array(fs.readFileSync(file)), file);
   checkTeacherForEnv(parsed, req.env);
-  const dup = findImported(db, parsed.source);
-  if (dup) {
+  const refuseDuplicate = () => {
+    const dup = findImported(db, parsed.source);
+    if (!dup) return;
     throw new DuplicateImportError(
       dup.same === 'file'
         ? `${file}: already imported as model ${dup.modelId} (same file, sha256 ${parsed.source.sha256.slice(0, 12)}…, imported from ${dup.from.file})`
         : `${file}: the same network (identical weights) was already imported as model ${dup.modelId}, from ${dup.from.file}`,
       dup.modelId,
     );
-  }
+  };
+  refuseDuplicate();
   options.signal?.throwIfAborted();
   if (!currentBackend()) await selectBackend('auto');
   const teacher: QFunction = parsed.kind === 'mlp' ? QNetwork.fromWeights(parsed.spec, parsed.values) : OnnxQFunction.fromBytes(parsed.bytes, file);
@@ -140,7 +142,11 @@ export async function importTeacher(db: StudioDb, input: ImportTeacherRequest, o
       parsed.kind === 'mlp'
         ? encodeBundle(teacher as QNetwork, { env: req.env, backend: currentBackend()!.name, training })
         : encodeOnnxModel(parsed.bytes, parsed.info, { env: req.env, observationSize: teacher.spec.inputSize, actionCount: teacher.spec.outputSize, training });
-    const modelId = db.models.save({ runId: null, kind: 'imported', bundle: stored }).id;
+    // Checked again with the insert, in one transaction: another import of the same file may have finished meanwhile.
+    const modelId = db.transaction(() => {
+      refuseDuplicate();
+      return db.models.save({ runId: null, kind: 'imported', bundle: stored }).id;
+    });
     progress('store', 1, 1);
     return {
       modelId,
@@ -167,9 +173,12 @@ export interface ExportModelResult extends ExportResult {
 /** The model a request names: a run's final model (or the existing model a teacher run used), or a model id. */
 function resolveModel(db: StudioDb, req: { runId?: number; modelId?: number }): { modelId: number; runId: number | null } {
   if (req.modelId !== undefined) {
-    const m = db.models.list().find((x) => x.id === req.modelId);
-    if (!m) throw new Error(`model ${req.modelId} does not exist in ${db.file}`);
-    return { modelId: m.id, runId: m.runId };
+    try {
+      return { modelId: req.modelId, runId: db.models.get(req.modelId).runId };
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new Error(`model ${req.modelId} does not exist in ${db.file}`);
+      throw err;
+    }
   }
   const run = db.runs.get(req.runId!);
   const final = db.models.list({ runId: run.id, kind: 'final' }).at(-1);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
+import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelFileError } from '../../core/io/errors.ts';
 import { OnnxQFunction, onnxRuntime } from '../../core/io/onnx-runtime.ts';
@@ -192,6 +193,38 @@ describe('files the importer refuses, with the file and the problem named', () =
       fs.writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length * keep)));
       expect(refusal(() => parseTeacherFile(new Uint8Array(fs.readFileSync(file)), file))).toMatch(new RegExp(`truncated-${keep}-${name.replace(/\./g, '\\.')}.*: .*(truncated|corrupt|cannot load)`));
     }
+  });
+
+  it('ONNX graphs: extra inputs, integer inputs and convolutions are refused; a fixed batch of 1 is run row by row', () => {
+    const { onnx } = onnxProto;
+    type Graph = { input: { name?: string | null; type?: { tensorType?: { elemType?: number | null; shape?: { dim: object[] } | null } | null } | null }[]; output: Graph['input']; node: object[] };
+    const edited = (name: string, edit: (g: Graph) => void) => {
+      const m = onnx.ModelProto.decode(fixtureBytes('cartpole-teacher.onnx'));
+      edit(m.graph as unknown as Graph);
+      const f = path.join(tmp, name);
+      fs.writeFileSync(f, onnx.ModelProto.encode(m).finish());
+      return f;
+    };
+    const load = (f: string) => parseTeacherFile(new Uint8Array(fs.readFileSync(f)), f);
+    const twoInputs = edited('two-inputs.onnx', (g) => {
+      g.input.push({ name: 'mask', type: g.input[0].type });
+    });
+    expect(refusal(() => load(twoInputs))).toMatch(/two-inputs\.onnx: expected one input \(the observation batch\), the graph has 2: obs, mask/);
+    const ints = edited('int-input.onnx', (g) => {
+      g.input[0].type!.tensorType!.elemType = onnx.TensorProto.DataType.INT64;
+    });
+    expect(refusal(() => load(ints))).toMatch(/int-input\.onnx: input "obs" must be a float32 tensor/);
+    const conv = edited('conv.onnx', (g) => {
+      g.node.push(onnx.NodeProto.create({ opType: 'Conv', input: ['x', 'w'], output: ['y'] }));
+    });
+    expect(refusal(() => load(conv))).toMatch(/conv\.onnx: the graph has Conv nodes: CNN policies are not supported yet/);
+    const fixed = edited('batch-one.onnx', (g) => {
+      for (const v of [g.input[0], g.output[0]]) v.type!.tensorType!.shape!.dim[0] = onnx.TensorShapeProto.Dimension.create({ dimValue: 1 });
+    });
+    const q = OnnxQFunction.fromBytes(new Uint8Array(fs.readFileSync(fixed)), fixed);
+    const ref = reference();
+    expect(qDifference(q.predict(ref.obs, ref.count), ref.qFlat).rel).toBeLessThanOrEqual(1e-5);
+    q.dispose();
   });
 
   it('other files: empty, legacy torch.save, unknown formats, architectures outside an MLP', () => {
