@@ -125,9 +125,9 @@ export function readSb3Zip(entries: Map<string, Uint8Array>, file: string): Sb3M
   const pc = data.policy_class as Json | undefined;
   const policyClass = (typeof pc?.[':serialized:'] === 'string' ? pickledGlobalName(pc[':serialized:'] as string) : null) ??
     (typeof pc?.__module__ === 'string' ? `${pc.__module__}.?` : null);
-  const rawKwargs = (data.policy_kwargs ?? {}) as Json;
-  // A kwargs dict with a class in it is cloudpickled whole; its first-level items are kept beside as JSON/text.
-  const kwargs = rawKwargs;
+  // A kwargs dict with a class in it is cloudpickled whole; its first-level items are kept beside it as JSON or
+  // text ("activation_fn": "<class 'torch.nn.modules.activation.Tanh'>"), which is what is read here.
+  const kwargs = (data.policy_kwargs ?? {}) as Json;
   const netArch = Array.isArray(kwargs.net_arch) && kwargs.net_arch.every((h) => Number.isInteger(h)) ? (kwargs.net_arch as number[]) : null;
   const extractor = kwargs.features_extractor_class !== undefined ? className(kwargs.features_extractor_class) : null;
   const policy = readTorchZip(entries.get('policy.pth')!, `${file}/policy.pth`);
