@@ -1,8 +1,8 @@
 /**
  * Models: an EncodedBundle (core/nn/bundle.ts) as a row, the three files of a bundle folder as columns:
  * topology = model.json, weights = weights.bin (float32 little-endian), meta = meta.json. An imported ONNX
- * teacher is a row too (core/io/stored-model.ts: its .onnx bytes, padded to whole words, as the weights). The repository stores
- * and returns the bundle as given; decodeBundle checks it when a network is rebuilt from it.
+ * teacher is a row too (core/io/stored-model.ts: its .onnx bytes, padded to whole words, as the weights). The
+ * repository stores and returns the bundle as given; decodeBundle / loadTeacher check it when a model is rebuilt.
  */
 import type Database from 'better-sqlite3';
 import type { StoredModel, StoredModelMeta } from '../../core/io/stored-model.ts';
