@@ -3,7 +3,7 @@
  * of the studio on this machine. Prints a table per section and writes everything, with the machine's
  * description and load, to bench/results/<date>-<quick|full>.json. Sections: perf (the studio against the
  * PyTorch peer, run in the same process tree: bench/perf.ts), train-step, forward, env, retrieval, db, jobs,
- * studio, teacher, sweep (batch size × updates: bench/sweep.ts), ui. A run that includes perf also writes its
+ * studio, teacher, sweep (batch size × updates: bench/sweep.ts), ui, import, export. A run that includes perf also writes its
  * table to bench/results/LATEST.md (linked from the README).
  *
  *   npm run bench                          everything
@@ -29,7 +29,7 @@ const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' }, peer: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['perf', 'train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'studio', 'teacher', 'sweep', 'ui'] as const;
+const SECTIONS = ['perf', 'train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'studio', 'teacher', 'sweep', 'ui', 'import', 'export'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -219,6 +219,17 @@ if (only.has('ui')) {
   const ui = await benchUi({ quick });
   table('ui: experiments list first paint in Chromium (headless, software rendering, in-memory StudioApi)', ui.list);
   table('ui: run monitor appending live in Chromium (headless, software rendering, in-memory StudioApi)', ui.monitor);
+}
+
+if (only.has('import')) {
+  const { benchImportDistill, benchImportFidelity } = await import('./import.ts');
+  table('teachers trained by PyTorch, imported: Q-values vs torch on 400 probe states', await benchImportFidelity());
+  table('8-8 students distilled from the imported teachers (CartPole-v1, offline, 4,000 updates)', await benchImportDistill({ quick, ...(flags.seeds ? { seeds: flags.seeds.split(',').map(Number) } : {}) }));
+}
+
+if (only.has('export')) {
+  const { benchExport } = await import('./export.ts');
+  table('exported students: µs per greedy action at batch 1 (CartPole 4 → hidden → 2)', await benchExport({ quick }));
 }
 
 const dir = path.resolve(import.meta.dirname, 'results');

@@ -21,6 +21,7 @@ import { monteCarloReturns, splitKnowledgeBase } from '../kb/episodes.ts';
 import type { KnowledgeBase } from '../kb/knowledge-base.ts';
 import { METRIC_KEYS, type MetricKey } from '../metrics.ts';
 import { optimizerState, restoreOptimizer, type SavedTensor } from '../nn/optimizer-state.ts';
+import type { QFunction } from '../nn/q-function.ts';
 import { QNetwork } from '../nn/q-network.ts';
 import { KnnIndex } from '../retrieval/knn-index.ts';
 import { softTargets } from '../retrieval/soft-targets.ts';
@@ -35,7 +36,7 @@ export const STUDENT_SCORE_THRESHOLD = 0.95;
 export interface StudentInputs {
   readonly config: StudentConfig;
   /** Required for source `teacher`; its shape is checked against the env. */
-  readonly teacher?: QNetwork | null;
+  readonly teacher?: QFunction | null;
   /** Required for mode `offline` and source `kb`. */
   readonly kb?: KnowledgeBase | null;
   /** Greedy test returns of the teacher and of a random policy (normalised score, adaptive α). */

@@ -17,8 +17,9 @@ import { episodeSeeds, evaluatePolicy } from '../eval/evaluate.ts';
 import { recordEpisode, type EpisodeReplay } from '../eval/replay.ts';
 import { extractKnowledge } from '../kb/extract.ts';
 import { knowledgeBaseStats, type KnowledgeBase, type KnowledgeBaseStats } from '../kb/knowledge-base.ts';
-import { decodeBundle, encodeBundle, type EncodedBundle } from '../nn/bundle.ts';
-import type { QNetwork } from '../nn/q-network.ts';
+import { loadTeacher, type StoredModel } from '../io/stored-model.ts';
+import { encodeBundle, type EncodedBundle } from '../nn/bundle.ts';
+import type { QFunction } from '../nn/q-function.ts';
 
 export interface EvaluationRecord {
   readonly kind: 'final' | 'random' | 'validation';
@@ -41,7 +42,8 @@ export interface JobStore {
   saveCheckpoint(runId: number, step: number, checkpoint: TeacherCheckpoint | StudentCheckpoint): void;
   loadCheckpoint(runId: number): TeacherCheckpoint | StudentCheckpoint | null;
   saveModel(runId: number, bundle: EncodedBundle): number;
-  loadModel(modelId: number): EncodedBundle;
+  /** A tfjs bundle, or an imported ONNX teacher (core/io/stored-model.ts). */
+  loadModel(modelId: number): StoredModel;
   modelOfRun(runId: number): number | null;
   saveKnowledgeBase(runId: number, kb: KnowledgeBase, stats: KnowledgeBaseStats): number;
   loadKnowledgeBase(kbId: number): KnowledgeBase;
@@ -103,7 +105,7 @@ function evaluationRecord(kind: EvaluationRecord['kind'], step: number, e: { mea
   return { kind, step, episodes: e.returns.length, mean: e.mean, std: e.std, ci95: e.ci95, returns: e.returns, seeds: e.seeds, lengths: e.lengths, ...(extra ? { extra } : {}) };
 }
 
-function recordReplays(ctx: JobContext, runId: number, env: string, net: QNetwork, seeds: number[], count: number): void {
+function recordReplays(ctx: JobContext, runId: number, env: string, net: QFunction, seeds: number[], count: number): void {
   for (const seed of seeds.slice(0, count)) ctx.store.saveReplay(runId, recordEpisode(env, net, seed));
 }
 
@@ -128,7 +130,7 @@ async function trainDqn(runId: number, config: DqnConfig, ctx: JobContext) {
 
 async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: JobContext): Promise<JobSummary> {
   const seeds = episodeSeeds(job.evalEpisodes);
-  let network: QNetwork;
+  let network: QFunction;
   let env: string;
   let trainInfo: Record<string, unknown> = {};
   if (job.train) {
@@ -137,11 +139,12 @@ async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: Jo
     const result = await trainDqn(job.runId, config, ctx);
     network = result.network;
     trainInfo = { envSteps: result.envSteps, gradientSteps: result.gradientSteps, trainSeconds: result.trainSeconds, thresholdStep: result.thresholdStep, thresholdSeconds: result.thresholdSeconds, selectedStep: result.selectedStep };
-    ctx.store.saveModel(job.runId, encodeBundle(network, { env, backend: ctx.backend, training: { role: 'teacher', config, ...trainInfo } }));
+    ctx.store.saveModel(job.runId, encodeBundle(result.network, { env, backend: ctx.backend, training: { role: 'teacher', config, ...trainInfo } }));
   } else {
     if (job.existingModelId === undefined) throw new Error(`teacher run ${job.runId}: neither a training config nor a model`);
-    const loaded = decodeBundle(ctx.store.loadModel(job.existingModelId), `model ${job.existingModelId}`);
-    network = loaded.network;
+    // A tfjs bundle or an imported ONNX teacher (run by onnxruntime): both extract knowledge the same way.
+    const loaded = loadTeacher(ctx.store.loadModel(job.existingModelId), `model ${job.existingModelId}`);
+    network = loaded.teacher;
     env = loaded.meta.env;
   }
   try {
@@ -184,7 +187,7 @@ function teacherContext(ctx: JobContext, teacherRunId: number) {
 async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: JobContext): Promise<JobSummary> {
   const config = parseStudentConfig(job.config);
   const t = teacherContext(ctx, job.teacherRunId);
-  const teacher = decodeBundle(ctx.store.loadModel(t.modelId), `model ${t.modelId}`).network;
+  const teacher = loadTeacher(ctx.store.loadModel(t.modelId), `model ${t.modelId}`).teacher;
   const kb = t.kbId === null ? null : ctx.store.loadKnowledgeBase(t.kbId);
   const resume = ctx.store.loadCheckpoint(job.runId);
   if (resume && resume.kind !== 'student') throw new Error(`run ${job.runId}: its checkpoint is a ${resume.kind} checkpoint`);

@@ -3,6 +3,7 @@
  * path like any experiment run: checkpoints, Ctrl-C cancels, and `resume RUN` continues them. This runs them to
  * the end with a progress bar on a terminal, and reads back what the run stored.
  */
+import { bundleOf } from '../../core/io/stored-model.ts';
 import type { EncodedBundle } from '../../core/nn/bundle.ts';
 import type { EvaluationRecord, RunRecord } from '../../db/index.ts';
 import type { RunProgress } from '../api/contract.ts';
@@ -51,5 +52,5 @@ export async function runStandalone(
   const modelId = studio.db.models.list({ runId: main, kind: 'final' }).at(-1)?.id;
   const evaluation = studio.db.evaluations.latestFinal(main);
   if (modelId === undefined || !evaluation) throw new Error(`run ${main} completed without a model or an evaluation`);
-  return { run, summary: (run.summary ?? {}) as Record<string, unknown>, model: studio.db.models.get(modelId).bundle, evaluation };
+  return { run, summary: (run.summary ?? {}) as Record<string, unknown>, model: bundleOf(studio.db.models.get(modelId).bundle, `model ${modelId}`), evaluation };
 }

@@ -3,6 +3,7 @@
  * on the same env-step budget: stored as one experiment and run on the studio's worker threads (one per core
  * by default), summarised as parameters vs normalised score (mean ± 95% CI over seeds).
  */
+import { bundleOf } from '../../../core/io/stored-model.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,7 +126,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       if (job.kind === 'teacher') continue;
       const name = job.kind === 'student' ? `distill-${job.config.hiddenSizes.join('x')}-a${job.config.alpha}-s${r.seed}` : `baseline-${job.config.hiddenSizes.join('x')}-s${r.seed}`;
       const model = studio.db.models.list({ runId: r.id, kind: 'final' }).at(-1);
-      if (model) saveBundle(path.join(out, name), studio.db.models.get(model.id).bundle);
+      if (model) saveBundle(path.join(out, name), bundleOf(studio.db.models.get(model.id).bundle, `model ${model.id}`));
     }
     const wallSeconds = (performance.now() - started) / 1000;
     const summaries = results.map((r) => ({ runId: r.id, name: storedConfig(r)?.name, ...(r.summary as Record<string, unknown>) }));
