@@ -1,0 +1,35 @@
+/**
+ * Every point of chosen metric series as one CSV file (the compare view's "curves as CSV"): a header, then one
+ * line per point in run, key, step order. Read at full resolution (not the charts' downsampled envelope), so a
+ * spreadsheet or pandas sees what the run recorded; 10⁶ points take a few seconds (`npm run bench -- --only ui`).
+ */
+import type { MetricKey } from '../../core/metrics.ts';
+import type { StudioDb } from '../../db/index.ts';
+import { csvLine, type ExportedFile } from '../api/contract.ts';
+import { stepUnitOf } from './execution.ts';
+import { storedConfig } from './runs.ts';
+
+export const METRICS_CSV_HEADER = ['run_id', 'run_name', 'role', 'seed', 'key', 'unit', 'step', 'value'] as const;
+
+export function metricsCsv(db: StudioDb, runIds: readonly number[], keys: readonly string[]): ExportedFile {
+  const runs = runIds.map((id) => db.runs.get(id));
+  const parts: string[] = [csvLine(METRICS_CSV_HEADER)];
+  for (const run of runs) {
+    const name = storedConfig(run)?.name ?? `run ${run.id}`;
+    // Everything before the step is the same for every point of a series: written once per series.
+    for (const key of keys) {
+      const s = db.metrics.series(run.id, key as MetricKey);
+      if (s.steps.length === 0) continue;
+      const prefix = csvLine([run.id, name, run.role, run.seed, key, stepUnitOf(run)]).slice(0, -2);
+      const lines = new Array<string>(s.steps.length);
+      for (let i = 0; i < s.steps.length; i++) {
+        const v = s.values[i];
+        lines[i] = `${prefix},${s.steps[i]},${Number.isFinite(v) ? v : ''}\r\n`;
+      }
+      parts.push(lines.join(''));
+    }
+  }
+  const label = runs.length === 1 ? `run-${runs[0].id}` : `${runs.length}-runs`;
+  const bytes = new Uint8Array(Buffer.from(parts.join(''), 'utf8'));
+  return { fileName: `metrics-${label}.csv`, bytes };
+}
