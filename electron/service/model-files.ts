@@ -22,6 +22,8 @@ export function safeBaseName(fileName: string, fallback: string): string {
   return base === '' || base === '.' || base === '..' ? fallback : base.slice(0, 200);
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Runs `fn` with a private temporary folder; messages lose the folder's path (the user never saw it). */
 async function inTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -29,7 +31,9 @@ async function inTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Pr
     return await fn(dir);
   } catch (err) {
     const e = toApiError(err instanceof ModelFileError ? new ApiError('invalid', err.message) : err instanceof DuplicateImportError ? new ApiError('conflict', err.message) : err);
-    const clean = e.message.split(`${dir}${path.sep}`).join('').split(dir).join('');
+    // This call's folder, and those of earlier imports that a stored model still records as its source.
+    const earlier = new RegExp(`${escapeRegExp(path.join(os.tmpdir(), prefix))}[^\\/\\s]*[\\/]`, 'g');
+    const clean = e.message.split(`${dir}${path.sep}`).join('').split(dir).join('').replace(earlier, '');
     throw new ApiError(e.code, clean, e.issues);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
