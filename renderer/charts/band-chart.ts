@@ -76,7 +76,7 @@ export class BandChart {
   }
 
   /** Replaces the data (a new uPlot instance). */
-  setData(grid: ArrayLike<number>, groups: readonly BandGroup[], xLabel = this.options.xLabel): void {
+  setData(grid: ArrayLike<number>, groups: readonly BandGroup[], xLabel = this.options.xLabel, yLabel = this.options.yLabel): void {
     this.grid = grid;
     this.groups = [...groups];
     this.plot?.destroy();
@@ -110,8 +110,8 @@ export class BandChart {
         series,
         bands,
         axes: [
-          { stroke: axisColor, grid: grid0, ticks, font, labelFont, label: xLabel, labelSize: 18, labelGap: 0, values: (_u, vals) => vals.map(tickLabel) },
-          { stroke: axisColor, grid: grid0, ticks, font, labelFont, label: this.options.yLabel, labelSize: 18, labelGap: 0, size: 52, values: (_u, vals) => vals.map(tickLabel) },
+          { stroke: axisColor, grid: grid0, ticks, font, labelFont, label: xLabel, labelSize: 18, labelGap: 0, size: 32, values: (_u, vals) => vals.map(tickLabel) },
+          { stroke: axisColor, grid: grid0, ticks, font, labelFont, label: yLabel, labelSize: 18, labelGap: 0, size: 52, values: (_u, vals) => vals.map(tickLabel) },
         ],
         hooks: { setCursor: [(u) => this.hover(u)] },
       },

@@ -69,7 +69,8 @@ const MARGIN = { left: 58, right: 16 + LEGEND_WIDTH, top: 14, bottom: 44 };
 export function logTicks(lo: number, hi: number): { value: number; major: boolean }[] {
   const d0 = Math.floor(Math.log10(lo));
   const d1 = Math.ceil(Math.log10(hi));
-  const fine = d1 - d0 < 3;
+  // Up to about three decades in view, 2 and 5 get ticks too (a decade alone leaves the axis bare).
+  const fine = Math.log10(hi / lo) <= 3.2;
   const out: { value: number; major: boolean }[] = [];
   for (let d = d0; d <= d1; d++) {
     for (const m of fine ? [1, 2, 5] : [1]) {
@@ -231,11 +232,10 @@ function marker(ctx: CanvasRenderingContext2D, kind: PointKind, x: number, y: nu
   }
   if (kind === 'baseline') {
     // Hollow square: trained from scratch, no teacher.
-    ctx.rect(x - r, y - r, 2 * r, 2 * r);
+    // Hollow, so a student of the same size and score drawn over it stays visible inside.
+    ctx.rect(x - r - 1, y - r - 1, 2 * r + 2, 2 * r + 2);
     ctx.lineWidth = 1.8;
     ctx.strokeStyle = color;
-    ctx.fillStyle = 'rgba(255,255,255,0.85)';
-    ctx.fill();
     ctx.stroke();
     return;
   }
@@ -343,7 +343,8 @@ export function drawFrontier(ctx: CanvasRenderingContext2D, layout: FrontierLayo
     ctx.stroke();
   }
   ctx.globalAlpha = 1;
-  const order = [...layout.points].sort((a, b) => (a.point.kind === 'teacher' ? 1 : 0) - (b.point.kind === 'teacher' ? 1 : 0));
+  const depth = { baseline: 0, student: 1, teacher: 2 } as const;
+  const order = [...layout.points].sort((a, b) => depth[a.point.kind] - depth[b.point.kind]);
   for (const p of order) marker(ctx, p.point.kind, p.px, p.py, layout.markerRadius, p.point.color, style.teacher);
   if (highlight) {
     const h = layout.points.find((p) => p.point.id === highlight);

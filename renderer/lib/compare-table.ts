@@ -37,7 +37,13 @@ function alphaText(r: CompareRunView): string {
   return st.alphaSchedule === 'linear' ? `${st.alpha}→${st.alphaEnd}` : String(st.alpha);
 }
 
+/** Results first (what a reader looks for), then the configuration that explains them. */
 export const COLUMNS: readonly Column[] = [
+  { key: 'return', label: 'Return', kind: 'result', title: 'Greedy test return: mean ± 95% CI half-width over the test episodes', value: (r) => r.result?.evalMean ?? null, text: (r) => returnText(r.result?.evalMean ?? null, r.result?.evalCi95 ?? null), numeric: true },
+  { key: 'score', label: 'Score', kind: 'result', title: 'Normalised score (G − G_random)/(G_teacher − G_random) on the shared test seeds; 1 = the teacher', value: (r) => r.result?.normalizedScore ?? null, text: (r) => scoreText(r.result?.normalizedScore ?? null, r.result?.normalizedCi95 ?? null), numeric: true },
+  { key: 'latency', label: 'µs/action', kind: 'result', title: 'Median wall-clock microseconds of one greedy action at batch 1', value: (r) => r.result?.microsecondsPerAction ?? null, text: (r) => fmtNum(r.result?.microsecondsPerAction ?? null, 3), numeric: true },
+  { key: 'agreement', label: 'Agreement', kind: 'result', title: "Share of held-out KB states where the student's greedy action is the teacher's", value: (r) => r.result?.agreement ?? null, text: (r) => fmtPercent(r.result?.agreement ?? null), numeric: true },
+  { key: 'qRmse', label: 'Q-RMSE', kind: 'result', title: "RMS error of the student's Q-values against the teacher's on held-out KB states", value: (r) => r.result?.qRmse ?? null, text: (r) => fmtNum(r.result?.qRmse ?? null, 3), numeric: true },
   { key: 'experiment', label: 'Experiment', kind: 'config', title: 'The experiment the run belongs to', value: (r) => (r.experimentId === null ? null : `#${r.experimentId} ${r.experimentName ?? ''}`.trim()), text: (r) => (r.experimentId === null ? 'stand-alone' : `#${r.experimentId}`) },
   { key: 'env', label: 'Env', kind: 'config', title: 'Environment', value: (r) => r.env, text: (r) => r.env, groups: true },
   { key: 'role', label: 'Role', kind: 'config', title: 'teacher, student (distilled) or baseline (the same network trained from scratch with DQN)', value: (r) => r.role, text: (r) => r.role, groups: true },
@@ -54,11 +60,6 @@ export const COLUMNS: readonly Column[] = [
   { key: 'budget', label: 'Budget', kind: 'config', title: 'Training budget: env steps, or gradient updates for offline students', value: (r) => (r.budget === null ? null : `${r.budget} ${r.budgetUnit}`), text: (r) => (r.budget === null ? '—' : `${fmtCount(r.budget)} ${r.budgetUnit === 'env_steps' ? 'steps' : 'updates'}`), groups: true },
   { key: 'seed', label: 'Seed', kind: 'config', title: 'Seed of the run', value: (r) => r.seed, text: (r) => String(r.seed), numeric: true },
   { key: 'backend', label: 'Backend', kind: 'config', title: 'tfjs backend the run trained on', value: (r) => r.backend, text: (r) => dash(r.backend), groups: true },
-  { key: 'return', label: 'Return', kind: 'result', title: 'Greedy test return: mean ± 95% CI half-width over the test episodes', value: (r) => r.result?.evalMean ?? null, text: (r) => returnText(r.result?.evalMean ?? null, r.result?.evalCi95 ?? null), numeric: true },
-  { key: 'score', label: 'Score', kind: 'result', title: 'Normalised score (G − G_random)/(G_teacher − G_random) on the shared test seeds; 1 = the teacher', value: (r) => r.result?.normalizedScore ?? null, text: (r) => scoreText(r.result?.normalizedScore ?? null, r.result?.normalizedCi95 ?? null), numeric: true },
-  { key: 'latency', label: 'µs/action', kind: 'result', title: 'Median wall-clock microseconds of one greedy action at batch 1', value: (r) => r.result?.microsecondsPerAction ?? null, text: (r) => fmtNum(r.result?.microsecondsPerAction ?? null, 3), numeric: true },
-  { key: 'agreement', label: 'Agreement', kind: 'result', title: "Share of held-out KB states where the student's greedy action is the teacher's", value: (r) => r.result?.agreement ?? null, text: (r) => fmtPercent(r.result?.agreement ?? null), numeric: true },
-  { key: 'qRmse', label: 'Q-RMSE', kind: 'result', title: "RMS error of the student's Q-values against the teacher's on held-out KB states", value: (r) => r.result?.qRmse ?? null, text: (r) => fmtNum(r.result?.qRmse ?? null, 3), numeric: true },
 ];
 
 export const columnByKey = new Map(COLUMNS.map((c) => [c.key, c]));
@@ -107,6 +108,9 @@ function across(runs: readonly CompareRunView[], pick: (r: CompareRunView) => nu
   if (xs.length === 0) return { m: null, ci: null };
   return { m: mean(xs), ci: xs.length >= 2 ? ci95(xs) : null };
 }
+
+/** A run's name without its seed (" · seed 3"), for a row that stands for several seeds. */
+export const groupName = (name: string): string => name.replace(/ · seed \d+$/, '');
 
 function groupRow(key: string, runs: readonly CompareRunView[]): TableRow {
   if (runs.length === 1) return { ...runRow(runs[0]), key: `group-${key}` };
@@ -182,7 +186,7 @@ export function tableCsv(rows: readonly TableRow[], columns: readonly Column[], 
   const head = ['name', ...columns.map((c) => c.key), ...(grouped ? ['n', 'run_ids'] : ['run_id']), 'score_ci95'];
   const lines = [csvLine(head)];
   for (const r of rows) {
-    const name = grouped && r.runs.length > 1 ? `${r.lead.name} (${r.runs.length} seeds)` : r.lead.name;
+    const name = grouped && r.runs.length > 1 ? `${groupName(r.lead.name)} (${r.runs.length} seeds)` : r.lead.name;
     const ids = r.runs.map((x) => x.id);
     lines.push(csvLine([name, ...columns.map((c) => r.values[c.key]), ...(grouped ? [r.runs.length, ids.join(' ')] : [ids[0]]), r.scoreCi]));
   }

@@ -44,7 +44,7 @@ describe('compare table', () => {
     const all = visibleColumns(rows, false).map((c) => c.key);
     const diff = visibleColumns(rows, true).map((c) => c.key);
     expect(all).toEqual(COLUMNS.map((c) => c.key));
-    expect(diff).toEqual(['alpha', 'seed', 'return', 'score', 'latency', 'agreement', 'qRmse']);
+    expect(diff).toEqual(['return', 'score', 'latency', 'agreement', 'qRmse', 'alpha', 'seed']);
   });
 
   it('groups runs that differ only in their seed: mean over seeds, n, and a t-based 95% CI across seeds', () => {
@@ -61,7 +61,7 @@ describe('compare table', () => {
     expect(rows[1].score).toBe(0.6);
     expect(rows[1].scoreCi).toBeNull();
     // in grouped mode the seed differs inside groups only: differences-only hides it
-    expect(visibleColumns(rows, true).map((c) => c.key)).toEqual(['alpha', 'return', 'score', 'latency', 'agreement', 'qRmse']);
+    expect(visibleColumns(rows, true).map((c) => c.key)).toEqual(['return', 'score', 'latency', 'agreement', 'qRmse', 'alpha']);
   });
 
   it('sorts numbers and text either way with missing values last', () => {
@@ -74,7 +74,7 @@ describe('compare table', () => {
   it('writes the visible table as CSV with raw numbers, quoting names that need it', () => {
     const rows = tableRows([run(7, { name: 'student "8-8", α 0' })], false);
     const csv = tableCsv(rows, visibleColumns(rows, false).filter((c) => ['hidden', 'score'].includes(c.key)), false);
-    expect(csv).toBe('name,hidden,score,run_id,score_ci95\r\n"student ""8-8"", α 0",8-8,0.9,7,0.01\r\n');
+    expect(csv).toBe('name,score,hidden,run_id,score_ci95\r\n"student ""8-8"", α 0",0.9,8-8,7,0.01\r\n');
   });
 
   it('t quantiles and CI', () => {

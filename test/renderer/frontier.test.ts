@@ -6,7 +6,8 @@ const point = (id: string, x: number, y: number, kind: FrontierPoint['kind'] = '
 
 describe('frontier layout', () => {
   it('log ticks: decades, with 2 and 5 between over a short range', () => {
-    expect(logTicks(50, 20_000).map((t) => t.value)).toEqual([100, 1000, 10_000]);
+    expect(logTicks(5, 20_000).map((t) => t.value)).toEqual([10, 100, 1000, 10_000]);
+    expect(logTicks(50, 20_000).map((t) => t.value)).toEqual([50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000]);
     expect(logTicks(30, 900).map((t) => t.value)).toEqual([50, 100, 200, 500]);
     expect(linearTicks(0, 1.05)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
   });
