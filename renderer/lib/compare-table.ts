@@ -157,10 +157,15 @@ export function tableRows(runs: readonly CompareRunView[], grouped: boolean): Ta
   return [...groups].map(([k, members]) => groupRow(k, members));
 }
 
-/** Columns to show: every result column; configuration columns only where rows differ (when asked). */
+/**
+ * Columns to show: every result column; with `differencesOnly`, configuration columns only where the rows
+ * hold two or more different values. A field that does not apply to a row (a teacher's soft loss: null) is
+ * not a value, so "kl on every student" counts as equal.
+ */
 export function visibleColumns(rows: readonly TableRow[], differencesOnly: boolean): Column[] {
   if (!differencesOnly || rows.length < 2) return [...COLUMNS];
-  return COLUMNS.filter((c) => c.kind === 'result' || new Set(rows.map((r) => JSON.stringify(r.values[c.key]))).size > 1);
+  const distinct = (c: Column) => new Set(rows.map((r) => r.values[c.key]).filter((v) => v !== null && v !== '').map((v) => JSON.stringify(v))).size;
+  return COLUMNS.filter((c) => c.kind === 'result' || distinct(c) > 1);
 }
 
 export interface SortState {

@@ -39,11 +39,14 @@ function run(id: number, over: Partial<CompareRunView> & { alpha?: number; score
 describe('compare table', () => {
   const runs = [run(2, { seed: 1, score: 0.8 }), run(3, { seed: 2, score: 1.0 }), run(4, { seed: 1, alpha: 0.5, score: 0.6 }), run(5, { seed: 2, alpha: 0.5, score: null })];
 
-  it('differences only hides the configuration columns that are equal on every row, never the results', () => {
+  it('differences only hides the configuration columns that are equal on every row (n/a is no value), never the results', () => {
     const rows = tableRows(runs, false);
     const all = visibleColumns(rows, false).map((c) => c.key);
     const diff = visibleColumns(rows, true).map((c) => c.key);
     expect(all).toEqual(COLUMNS.map((c) => c.key));
+    // a teacher has no α or soft loss: those stay equal (all students have kl), α differs (0, 0.5)
+    const withTeacher = tableRows([...runs, run(9, { role: 'teacher', hiddenSizes: [64, 64], params: 4610 })], false);
+    expect(visibleColumns(withTeacher, true).map((c) => c.key)).toEqual(['return', 'score', 'latency', 'agreement', 'qRmse', 'role', 'hidden', 'params', 'alpha', 'seed']);
     expect(diff).toEqual(['return', 'score', 'latency', 'agreement', 'qRmse', 'alpha', 'seed']);
   });
 
