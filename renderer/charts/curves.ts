@@ -148,8 +148,12 @@ export interface Aggregate {
   readonly n: Uint16Array;
 }
 
-/** Mean of the members at each grid point (over those with a value there), with a ±std or min–max band. */
-export function aggregate(members: readonly Float64Array[], band: BandKind): Aggregate {
+/**
+ * Mean of the members at each grid point, with a ±std or min–max band. With `complete` (the default) only
+ * where every member has a value: seeds end at different steps or seconds, and a mean over whichever seeds
+ * are left would jump where one ends. Without it, over those with a value there (n says how many).
+ */
+export function aggregate(members: readonly Float64Array[], band: BandKind, complete = true): Aggregate {
   const len = members[0]?.length ?? 0;
   const mean = new Float64Array(len).fill(Number.NaN);
   const lo = new Float64Array(len).fill(Number.NaN);
@@ -169,7 +173,7 @@ export function aggregate(members: readonly Float64Array[], band: BandKind): Agg
       if (v > max) max = v;
     }
     n[i] = count;
-    if (count === 0) continue;
+    if (count === 0 || (complete && count < members.length)) continue;
     const mu = sum / count;
     mean[i] = mu;
     if (band === 'minmax') {

@@ -37,8 +37,10 @@ describe('compare curves', () => {
     const rb = interpolateAt(b, grid);
     expect([...ra]).toEqual([0, 5, 10]);
     expect(Number.isNaN(rb[2])).toBe(true);
-    const agg = aggregate([ra, rb], 'std');
+    const agg = aggregate([ra, rb], 'std', false);
     expect([...agg.n]).toEqual([2, 2, 1]);
+    // by default only where every seed has a value (no jump where one seed's curve ends)
+    expect(Number.isNaN(aggregate([ra, rb], 'std').mean[2])).toBe(true);
     expect(agg.mean[0]).toBe(1);
     expect(agg.hi[0] - agg.mean[0]).toBeCloseTo(Math.SQRT2, 12);
     expect(agg.mean[2]).toBe(10);

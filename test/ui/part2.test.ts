@@ -140,13 +140,16 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     expect(await page.getByTestId('compare-count').textContent()).toContain('9 runs in 5 groups');
     await shot(page, 'p2-compare-table');
 
-    // Untick one run in the picker: it leaves the table (its group shrinks to one seed).
+    // Untick one run in the picker (hidden when the view opens with a selection): it leaves the table.
+    await page.getByRole('button', { name: 'Show run picker' }).click();
     const detail = await serve.call('getExperiment', { id: experimentId });
     const dropped = detail.runs.find((r) => r.role === 'baseline' && r.seed === 2)!;
     await page.locator('button[aria-label^="Show the runs of"]').first().click().catch(() => {});
     await page.locator(`[data-testid="pick-run"][data-id="${dropped.id}"]`).uncheck();
     expect(await page.getByTestId('compare-count').textContent()).toContain('8 runs in 5 groups');
     await page.locator(`[data-testid="pick-run"][data-id="${dropped.id}"]`).check();
+    await shot(page, 'p2-compare-picker');
+    await page.getByRole('button', { name: 'Hide run picker' }).click();
 
     const headers = async () => page.$$eval('[data-testid="compare-table"] thead th[data-col]', (ths) => ths.map((t) => (t as HTMLElement).dataset.col));
     const all = await headers();
@@ -361,7 +364,7 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     const file = path.join(dir, download.suggestedFilename());
     await download.saveAs(file);
     expect(fs.statSync(file).size).toBeGreaterThan(100);
-    await expect.poll(() => page.locator('[role="status"]').last().textContent()).toMatch(/checked on 1000 states/);
+    await expect.poll(() => page.locator('[role="status"]').last().textContent()).toMatch(/checked on 1,000 states/);
     await shot(page, 'p2-monitor-exported');
     expect(pageErrors).toEqual([]);
   }, 90_000);
