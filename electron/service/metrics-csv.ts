@@ -20,16 +20,27 @@ export function metricsCsv(db: StudioDb, runIds: readonly number[], keys: readon
     for (const key of keys) {
       const s = db.metrics.series(run.id, key as MetricKey);
       if (s.steps.length === 0) continue;
-      const prefix = csvLine([run.id, name, run.role, run.seed, key, stepUnitOf(run)]).slice(0, -2);
-      const lines = new Array<string>(s.steps.length);
-      for (let i = 0; i < s.steps.length; i++) {
-        const v = s.values[i];
-        lines[i] = `${prefix},${s.steps[i]},${Number.isFinite(v) ? v : ''}\r\n`;
+      const prefix = `${csvLine([run.id, name, run.role, run.seed, key, stepUnitOf(run)]).slice(0, -2)},`;
+      // Appending to a string in chunks of 65,536 lines was the fastest of the ways measured (an array joined
+      // once, a Buffer written row by row): 10⁶ rows in 1-2 s here, most of it turning numbers into text.
+      for (let start = 0; start < s.steps.length; start += 65_536) {
+        let chunk = '';
+        const end = Math.min(s.steps.length, start + 65_536);
+        for (let i = start; i < end; i++) {
+          const v = s.values[i];
+          chunk += prefix + s.steps[i] + ',' + (Number.isFinite(v) ? v : '') + '\r\n';
+        }
+        parts.push(chunk);
       }
-      parts.push(lines.join(''));
     }
   }
   const label = runs.length === 1 ? `run-${runs[0].id}` : `${runs.length}-runs`;
-  const bytes = new Uint8Array(Buffer.from(parts.join(''), 'utf8'));
+  const buffers = parts.map((p) => Buffer.from(p, 'utf8'));
+  const bytes = new Uint8Array(buffers.reduce((n, b) => n + b.length, 0));
+  let offset = 0;
+  for (const b of buffers) {
+    bytes.set(b, offset);
+    offset += b.length;
+  }
   return { fileName: `metrics-${label}.csv`, bytes };
 }

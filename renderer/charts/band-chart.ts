@@ -6,6 +6,7 @@
  */
 import uPlot from 'uplot';
 import { tickLabel } from './live-chart.ts';
+import { uplotAxis } from './theme.ts';
 
 export interface BandGroup {
   readonly id: string;
@@ -40,10 +41,6 @@ export interface BandChartOptions {
   readonly yLabel: string;
   readonly height: number;
   readonly onHover?: (h: BandHover | null) => void;
-}
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
 /** "#4e79a7" with alpha → "rgba(78,121,167,a)". */
@@ -94,11 +91,6 @@ export class BandChart {
       );
       bands.push({ series: [base + 1, base + 2], fill: withAlpha(g.color, 0.16) });
     }
-    const axisColor = cssVar('--text-3', '#6b7280');
-    const grid0 = { stroke: cssVar('--border', '#dde1e7'), width: 1 };
-    const ticks = { stroke: cssVar('--border', '#dde1e7'), width: 1, size: 4 };
-    const font = `11px ${cssVar('--font-ui', 'system-ui')}`;
-    const labelFont = `500 11px ${cssVar('--font-ui', 'system-ui')}`;
     this.plot = new uPlot(
       {
         width: this.width(),
@@ -110,8 +102,8 @@ export class BandChart {
         series,
         bands,
         axes: [
-          { stroke: axisColor, grid: grid0, ticks, font, labelFont, label: xLabel, labelSize: 18, labelGap: 0, size: 32, values: (_u, vals) => vals.map(tickLabel) },
-          { stroke: axisColor, grid: grid0, ticks, font, labelFont, label: yLabel, labelSize: 18, labelGap: 0, size: 52, values: (_u, vals) => vals.map(tickLabel) },
+          uplotAxis(xLabel, { size: 32, values: (_u: uPlot, vals: number[]) => vals.map(tickLabel) }),
+          uplotAxis(yLabel, { size: 52, values: (_u: uPlot, vals: number[]) => vals.map(tickLabel) }),
         ],
         hooks: { setCursor: [(u) => this.hover(u)] },
       },

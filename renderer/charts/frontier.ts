@@ -5,6 +5,7 @@
  * students (the best score at each size or smaller), and labels placed greedily where they collide with no
  * other label or marker (front points and the teacher first; the rest keep their label for the hover).
  */
+import type { ChartStyle } from './theme.ts';
 
 export type PointKind = 'teacher' | 'student' | 'baseline';
 
@@ -207,13 +208,8 @@ export function paramTick(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
-export interface FrontierStyle {
-  readonly text: string;
-  readonly muted: string;
-  readonly grid: string;
-  readonly surface: string;
+export interface FrontierStyle extends ChartStyle {
   readonly teacher: string;
-  readonly font: string;
 }
 
 function marker(ctx: CanvasRenderingContext2D, kind: PointKind, x: number, y: number, r: number, color: string, teacherColor: string): void {

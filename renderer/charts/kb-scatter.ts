@@ -6,6 +6,7 @@
  * outside the retrieval radius) as crosses on top.
  */
 import { linearTicks } from './frontier.ts';
+import { sizeCanvas, type ChartStyle } from './theme.ts';
 
 export interface ScatterData {
   readonly rows: number;
@@ -27,7 +28,7 @@ export interface ScatterOptions {
   readonly xRange?: readonly [number, number];
   readonly yRange?: readonly [number, number];
   readonly overlay?: { readonly states: Float32Array; readonly dims: number; readonly color: string } | null;
-  readonly style: { readonly text: string; readonly muted: string; readonly grid: string; readonly surface: string; readonly font: string };
+  readonly style: ChartStyle;
 }
 
 export interface ScatterResult {
@@ -78,10 +79,7 @@ export function drawScatter(canvas: HTMLCanvasElement, data: ScatterData, o: Sca
   const dpr = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
-  const ctx = canvas.getContext('2d')!;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const ctx = sizeCanvas(canvas, width, height);
   ctx.fillStyle = o.style.surface;
   ctx.fillRect(0, 0, width, height);
   const plot = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };

@@ -14,6 +14,8 @@ import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { minimatch } from 'minimatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: JavaScript build tools, no types
+import { buildHost } from '../../electron/tools/build.mjs';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -39,7 +41,6 @@ const out = path.join(root, `.test-dist-packaging-${process.pid}`);
 let bundles: Record<string, string> = {};
 
 beforeAll(async () => {
-  const { buildHost } = (await import('../../electron/tools/build.mjs')) as { buildHost: (out: string) => Promise<number> };
   await buildHost(out);
   for (const f of fs.readdirSync(out).filter((f) => /\.(mjs|cjs)$/.test(f))) bundles[f] = fs.readFileSync(path.join(out, f), 'utf8');
 }, 120_000);

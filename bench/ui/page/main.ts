@@ -116,75 +116,58 @@ if (boot.get('scenario') === 'list') {
   window.benchBoot = window.benchSetup({ scenario: 'list', catalog: {} as never, experiments: Number(boot.get('experiments') ?? 1000) });
 }
 
-window.benchStream = ({ seconds, batchEveryMs, pointsPerBatch }) =>
-  new Promise<BenchFrames>((resolve) => {
-    let appended = 0;
-    const timer = setInterval(() => {
-      // Every run gets a batch of every key (events are per run, as the host sends them).
-      for (let r = 1; r <= runCount; r++) {
-        const points = [];
-        for (let i = 0; i < pointsPerBatch; i++) for (const key of keys) points.push({ key, step: (nextStep + i) * 10, value: curve(key, r, nextStep + i) });
-        appended += points.length;
-        fake!.emit('metricPoints', { runId: r, points });
-      }
-      nextStep += pointsPerBatch;
-    }, batchEveryMs);
+/** Frame intervals (requestAnimationFrame) for `seconds`; `onEnd` runs before the figures are taken. */
+function measureFrames(seconds: number, onEnd: () => void): Promise<Omit<BenchFrames, 'pointsAppended' | 'pointsDrawn'>> {
+  return new Promise((resolve) => {
     const intervals: number[] = [];
     let last = performance.now();
     const start = last;
     const tick = (now: number) => {
       intervals.push(now - last);
       last = now;
-      if (now - start < seconds * 1000) requestAnimationFrame(tick);
-      else {
-        clearInterval(timer);
-        intervals.shift();
-        const sorted = [...intervals].sort((a, b) => a - b);
-        const drawn = [...document.querySelectorAll<HTMLElement>('[data-points]')].reduce((s, e) => s + Number(e.dataset.points), 0);
-        resolve({
-          frames: intervals.length,
-          seconds: (now - start) / 1000,
-          fps: intervals.length / ((now - start) / 1000),
-          p95FrameMs: sorted[Math.floor(sorted.length * 0.95)] ?? 0,
-          maxFrameMs: sorted[sorted.length - 1] ?? 0,
-          pointsAppended: appended,
-          pointsDrawn: drawn,
-        });
+      if (now - start < seconds * 1000) {
+        requestAnimationFrame(tick);
+        return;
       }
+      onEnd();
+      intervals.shift();
+      const sorted = [...intervals].sort((a, b) => a - b);
+      resolve({ frames: intervals.length, seconds: (now - start) / 1000, fps: intervals.length / ((now - start) / 1000), p95FrameMs: sorted[Math.floor(sorted.length * 0.95)] ?? 0, maxFrameMs: sorted[sorted.length - 1] ?? 0 });
     };
     requestAnimationFrame(tick);
   });
+}
 
-window.benchPlay = ({ seconds, speed }) =>
-  new Promise((resolve) => {
-    const select = document.querySelector<HTMLSelectElement>('[data-testid="speed"]')!;
-    select.value = String(speed);
-    select.dispatchEvent(new Event('change', { bubbles: true }));
-    const readout = () => Number(/step (\d+)/.exec(document.querySelector('[data-testid="step-readout"]')?.textContent ?? '')?.[1] ?? 0);
-    const first = readout();
-    document.querySelector<HTMLButtonElement>('[data-testid="play"]')!.click();
-    const intervals: number[] = [];
-    let last = performance.now();
-    const start = last;
-    const tick = (now: number) => {
-      intervals.push(now - last);
-      last = now;
-      if (now - start < seconds * 1000) requestAnimationFrame(tick);
-      else {
-        document.querySelector<HTMLButtonElement>('[data-testid="play"]')!.click();
-        intervals.shift();
-        const sorted = [...intervals].sort((a, b) => a - b);
-        resolve({
-          frames: intervals.length,
-          seconds: (now - start) / 1000,
-          fps: intervals.length / ((now - start) / 1000),
-          p95FrameMs: sorted[Math.floor(sorted.length * 0.95)] ?? 0,
-          maxFrameMs: sorted[sorted.length - 1] ?? 0,
-          pointsAppended: 0,
-          pointsDrawn: 0,
-          stepsShown: readout() - first,
-        });
-      }
-    };
-    requestAnimationFrame(tick);
-  });
+window.benchStream = async ({ seconds, batchEveryMs, pointsPerBatch }) => {
+  let appended = 0;
+  const timer = setInterval(() => {
+    // Every run gets a batch of every key (events are per run, as the host sends them).
+    for (let r = 1; r <= runCount; r++) {
+      const points = [];
+      for (let i = 0; i < pointsPerBatch; i++) for (const key of keys) points.push({ key, step: (nextStep + i) * 10, value: curve(key, r, nextStep + i) });
+      appended += points.length;
+      fake!.emit('metricPoints', { runId: r, points });
+    }
+    nextStep += pointsPerBatch;
+  }, batchEveryMs);
+  const frames = await measureFrames(seconds, () => clearInterval(timer));
+  const drawn = [...document.querySelectorAll<HTMLElement>('[data-points]')].reduce((s, e) => s + Number(e.dataset.points), 0);
+  return { ...frames, pointsAppended: appended, pointsDrawn: drawn };
+};
+
+window.benchPlay = async ({ seconds, speed }) => {
+  const select = document.querySelector<HTMLSelectElement>('[data-testid="speed"]')!;
+  select.value = String(speed);
+  select.dispatchEvent(new Event('change', { bubbles: true }));
+  const readout = () => Number(/step (\d+)/.exec(document.querySelector('[data-testid="step-readout"]')?.textContent ?? '')?.[1] ?? 0);
+  const play = () => document.querySelector<HTMLButtonElement>('[data-testid="play"]')!.click();
+  // From the first step, so that the whole measurement is playback (not the held last frame).
+  const scrub = document.querySelector<HTMLInputElement>('[data-testid="scrub"]')!;
+  scrub.value = '0';
+  scrub.dispatchEvent(new Event('input', { bubbles: true }));
+  await new Promise((r) => requestAnimationFrame(r));
+  const first = readout();
+  play();
+  const frames = await measureFrames(seconds, play);
+  return { ...frames, pointsAppended: 0, pointsDrawn: 0, stepsShown: readout() - first };
+};
