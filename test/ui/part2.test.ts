@@ -100,8 +100,6 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     noReplays = db.runs.create({ role: 'teacher', config: { env: 'CartPole-v1', name: 'a run with no episodes' }, seed: 0 }).id;
     db.close();
     serve = await startServe({ jobs: 2, dbFile });
-    const created = await serve.call('createExperiment', { spec: SPEC });
-    experimentId = created.experimentId;
     browser = await launchChromium({ width: 1280, height: 800 });
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
@@ -109,6 +107,15 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
     });
+    // Before there is any experiment: the compare view and the knowledge bases say what to do.
+    await page.goto(`${serve.url}#/compare`);
+    await page.getByText(/Pick one or more experiments/).waitFor();
+    await shot(page, 'p2-compare-empty');
+    await page.goto(`${serve.origin}/#/kb`);
+    await page.getByRole('heading', { name: 'No knowledge bases yet' }).waitFor();
+    await shot(page, 'p2-kb-empty');
+    const created = await serve.call('createExperiment', { spec: SPEC });
+    experimentId = created.experimentId;
     await until(
       'the experiment to complete',
       async () => {
