@@ -3,7 +3,8 @@
  * 500 points draw in a few milliseconds and the picture can be copied as a PNG with its legend. Layout is a
  * pure function (unit-tested): log and linear ticks, point positions, whiskers, the Pareto front of the
  * students (the best score at each size or smaller), and labels placed greedily where they collide with no
- * other label or marker (front points and the teacher first; the rest keep their label for the hover).
+ * other label or marker (the teacher and the front first; with more than 40 points only those, each text once;
+ * the hover names any point).
  */
 import type { ChartStyle } from './theme.ts';
 
@@ -89,8 +90,10 @@ export function linearTicks(lo: number, hi: number, count = 6): number[] {
   const raw = span / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // Multiples of the step, rounded to its decimals: adding steps up would print 0 as -1.39e-17.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) out.push(Number((k * step).toFixed(decimals)) || 0);
   return out;
 }
 
@@ -161,8 +164,12 @@ export function frontierLayout(points: readonly FrontierPoint[], width: number, 
   const taken: Box[] = [];
   const labels: { text: string; box: Box; pointId: string }[] = [];
   const lh = 13;
+  // Beyond a few dozen points a label per point is noise: then only the teacher and the front are named (the
+  // hover names the rest), and a text already on the plot is not repeated.
+  const crowded = placed.length > 40;
+  const used = new Set<string>();
   for (const p of order) {
-    if (!p.point.label) continue;
+    if (!p.point.label || (crowded && (rank(p) > 1 || used.has(p.point.label)))) continue;
     const w = measure(p.point.label) + 4;
     const r = markerRadius + 3;
     const candidates: Box[] = [
@@ -176,6 +183,7 @@ export function frontierLayout(points: readonly FrontierPoint[], width: number, 
       (b) => b.x >= plot.x && b.x + b.w <= plot.x + plot.w && b.y >= plot.y && b.y + b.h <= plot.y + plot.h && !taken.some((t) => overlaps(t, b)) && !markers.some((m) => m !== own && overlaps(m, b)),
     );
     if (fits) {
+      used.add(p.point.label);
       taken.push(fits);
       labels.push({ text: p.point.label, box: fits, pointId: p.point.id });
     }

@@ -10,6 +10,8 @@ describe('frontier layout', () => {
     expect(logTicks(50, 20_000).map((t) => t.value)).toEqual([50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000]);
     expect(logTicks(30, 900).map((t) => t.value)).toEqual([50, 100, 200, 500]);
     expect(linearTicks(0, 1.05)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(linearTicks(-0.155, 0.155, 7)).toEqual([-0.15, -0.1, -0.05, 0, 0.05, 0.1, 0.15]);
+    expect(linearTicks(-0.3, 0.7)).toEqual([-0.2, 0, 0.2, 0.4, 0.6]);
   });
 
   it('the Pareto front keeps the best score at each size or smaller', () => {
@@ -40,8 +42,10 @@ describe('frontier layout', () => {
     const L = frontierLayout(pts, 1000, 460, measure);
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(L.points).toHaveLength(500);
+    // crowded: only front points are named, each text once
     expect(L.labels.length).toBeGreaterThan(3);
-    expect(L.labels.length).toBeLessThan(500);
+    expect(L.labels.every((l) => L.front.some((f) => f.point.id === l.pointId))).toBe(true);
+    expect(new Set(L.labels.map((l) => l.text)).size).toBe(L.labels.length);
     for (const l of L.labels) {
       expect(l.box.x).toBeGreaterThanOrEqual(L.plot.x);
       expect(l.box.x + l.box.w).toBeLessThanOrEqual(L.plot.x + L.plot.w);
