@@ -1,20 +1,25 @@
 /**
  * How a student compares with its teacher: greedy return on the shared test seeds, normalised score
- * (G − G_random)/(G_teacher − G_random), parameters and their ratio, µs per action (batch 1), agreement with
- * the teacher's argmax and Q-value error on held-out KB states.
+ * (G − G_random)/(G_teacher − G_random) (core/eval/score.ts), parameters and their ratio, µs per action
+ * (batch 1), agreement with the teacher's argmax and Q-value error on held-out KB states.
  */
 import { createEnv } from '../envs/index.ts';
-import { evaluatePolicy, type EvaluationResult } from '../eval/evaluate.ts';
+import { evaluatePolicy, type BatchPolicy, type EvaluationResult } from '../eval/evaluate.ts';
 import type { KnowledgeBase } from '../kb/knowledge-base.ts';
 import { argmax, type QNetwork } from '../nn/q-network.ts';
 import { Rng } from '../util/rng.ts';
-import { normalizedScore } from './alpha-schedule.ts';
+import { normalizedScore } from '../eval/score.ts';
 
-/** A uniformly random policy's return on the given seeds (its own fixed action seed, so it is reproducible). */
-export function evaluateRandomPolicy(env: string, seeds: readonly number[]): EvaluationResult {
+/** A uniformly random policy with its own fixed action seed (reproducible). */
+export function randomPolicy(env: string): BatchPolicy {
   const rng = new Rng(0x5eed);
   const actions = createEnv(env).actionCount;
-  return evaluatePolicy(env, (_o, b) => Int32Array.from({ length: b }, () => rng.int(actions)), seeds);
+  return (_o, b) => Int32Array.from({ length: b }, () => rng.int(actions));
+}
+
+/** A uniformly random policy's return on the given seeds. */
+export function evaluateRandomPolicy(env: string, seeds: readonly number[]): EvaluationResult {
+  return evaluatePolicy(env, randomPolicy(env), seeds);
 }
 
 /** Median wall-clock µs of one greedy action at batch 1 (the latency a deployed policy sees). */
@@ -59,7 +64,7 @@ export function teacherAgreement(student: QNetwork, kb: KnowledgeBase, rows: Int
   return { agreement: agree / rows.length, qRmse: Math.sqrt(se / (rows.length * a)), qMae: ae / (rows.length * a), rows: rows.length };
 }
 
-export interface StudentReport {
+export type StudentReport = {
   readonly evalMean: number;
   readonly evalStd: number;
   readonly evalCi95: number;
@@ -74,26 +79,25 @@ export interface StudentReport {
   readonly agreement: number | null;
   readonly qRmse: number | null;
   readonly heldOutRows: number;
-}
+};
 
+/** The report of a student whose greedy test evaluation is `evaluation` (on the teacher's and the random policy's seeds). */
 export function reportStudent(args: {
-  env: string;
   student: QNetwork;
-  seeds: readonly number[];
+  evaluation: EvaluationResult;
   teacherReturn: number;
   randomReturn: number;
   teacherParams: number | null;
   kb?: KnowledgeBase | null;
   heldOutRows?: Int32Array;
-}): StudentReport & { evaluation: EvaluationResult } {
-  const evaluation = evaluatePolicy(args.env, (o, b) => args.student.act(o, b), args.seeds);
+}): StudentReport {
+  const { evaluation } = args;
   const agreement = args.kb && args.heldOutRows ? teacherAgreement(args.student, args.kb, args.heldOutRows) : null;
   return {
-    evaluation,
     evalMean: evaluation.mean,
     evalStd: evaluation.std,
     evalCi95: evaluation.ci95,
-    evalEpisodes: args.seeds.length,
+    evalEpisodes: evaluation.returns.length,
     normalizedScore: normalizedScore(evaluation.mean, args.teacherReturn, args.randomReturn),
     teacherEvalMean: args.teacherReturn,
     randomEvalMean: args.randomReturn,

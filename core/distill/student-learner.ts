@@ -1,11 +1,15 @@
 /**
  * One gradient step of L = α·L_hard + (1−α)·L_soft on a student Q-network (seed §4.2):
- *   L_hard = mean_i (Q_S(s_i, a_i) − y_i)²,  y_i = r_i + γ(1 − done_i)·max_a Q_S⁻(s'_i, a)  (td, student's own
- *            target network Q_S⁻, real rewards)  or  y_i = G_i (mc, the recorded episode's return-to-go);
+ *   L_hard = mean_i ℓ(Q_S(s_i, a_i) − y_i), ℓ = Huber (δ = 1) or squared error,
+ *            y_i = r_i + γ(1 − done_i)·max_a Q_S⁻(s'_i, a)  (td, student's own target network Q_S⁻, real rewards;
+ *            Double DQN: Q_S⁻(s'_i, argmax_a Q_S(s'_i, a)))  or  y_i = G_i (mc, the recorded return-to-go);
  *   L_soft = masked mean over the batch of the per-sample soft loss against the teacher's Q (losses.ts).
+ * Then the global gradient norm is clipped (maxGradNorm > 0) and Adam steps. With α = 1, Huber, the same
+ * clipping, Adam ε and Double-DQN setting this is exactly TdLearner's update (tested), so an α = 1 student and a
+ * from-scratch DQN baseline are one algorithm.
  * Targets are computed outside the gradient tape; loss parts are accumulated on-device and read back on demand.
  */
-import { huberMean, mseMean, selectActionValues } from '../nn/losses.ts';
+import { clipByGlobalNorm, huberMean, mseMean, selectActionValues } from '../nn/losses.ts';
 import type { QNetwork } from '../nn/q-network.ts';
 import { tf, type Tensor1D, type Tensor2D } from '../nn/tf.ts';
 import { combinedLoss, maskedMean, softLossPerSample, type SoftLoss } from './losses.ts';
@@ -32,8 +36,14 @@ export interface StudentLearnerOptions {
   readonly tau: number;
   readonly gamma: number;
   readonly learningRate: number;
-  /** Squared error (the seed's) or Huber for L_hard. */
+  /** Huber (SB3's DQN) or squared error (the seed's) for L_hard (default squared error). */
   readonly hardError?: 'mse' | 'huber';
+  /** Global gradient-norm clip of the combined loss' gradient; 0 / absent disables it. */
+  readonly maxGradNorm?: number;
+  /** td: Double DQN targets. */
+  readonly doubleDqn?: boolean;
+  /** Adam ε (default 1e-8, PyTorch's). */
+  readonly adamEpsilon?: number;
 }
 
 export interface StudentStats {
@@ -54,7 +64,7 @@ export class StudentLearner {
     readonly options: StudentLearnerOptions,
   ) {
     if (options.hardLoss === 'td' && target === null) throw new Error('td hard loss needs the student\'s target network');
-    this.optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, 1e-8);
+    this.optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, options.adamEpsilon ?? 1e-8);
     this.sums = tf.variable(tf.zeros([3]), false);
   }
 
@@ -64,9 +74,14 @@ export class StudentLearner {
       return tf.tensor1d(b.returns);
     }
     if (!b.rewards || !b.nextObs || !b.terminated) throw new Error('td hard loss needs rewards, nextObs and terminated in the batch');
-    const next = this.target!.apply(tf.tensor2d(b.nextObs, [b.size, this.student.spec.inputSize]));
+    const nextObs = tf.tensor2d(b.nextObs, [b.size, this.student.spec.inputSize]);
+    const next = this.target!.apply(nextObs);
+    const a = this.student.spec.outputSize;
+    const nextValue = this.options.doubleDqn
+      ? selectActionValues(next, tf.oneHot(tf.argMax(this.student.apply(nextObs), 1), a).toFloat() as Tensor2D)
+      : (tf.max(next, 1) as Tensor1D);
     const notDone = tf.sub(1, tf.tensor1d(b.terminated));
-    return tf.add(tf.tensor1d(b.rewards), tf.mul(this.options.gamma, tf.mul(notDone, tf.max(next, 1)))) as Tensor1D;
+    return tf.add(tf.tensor1d(b.rewards), tf.mul(this.options.gamma, tf.mul(notDone, nextValue))) as Tensor1D;
   }
 
   /** The three losses as tensors (inside a tidy). */
@@ -115,7 +130,9 @@ export class StudentLearner {
         parts = tf.keep(tf.stack([l.loss, l.hard, l.soft]));
         return l.loss;
       }, this.student.variables);
-      this.optimizer.applyGradients(grads as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      const clip = this.options.maxGradNorm ?? 0;
+      const applied = clip > 0 && Number.isFinite(clip) ? clipByGlobalNorm(grads, clip) : grads;
+      this.optimizer.applyGradients(applied as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
       this.sums.assign(tf.add(this.sums, parts!));
       (parts as tf.Tensor | null)?.dispose();
       value.dispose();

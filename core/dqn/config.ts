@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ENV_IDS } from '../envs/index.ts';
+import { ConfigError, configErrorFromZod } from '../training/errors.ts';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -42,6 +43,7 @@ export const DqnConfigSchema = z
     evalEpisodes: posInt.max(1000).describe('Validation episodes per periodic evaluation.'),
     keepBest: z.boolean().describe('Return the weights of the best periodic evaluation rather than the last (SB3 EvalCallback best model).'),
     stopAtThreshold: z.boolean().describe("Stop once a periodic evaluation reaches the env's reward threshold."),
+    stopAtReturn: z.number().nullable().describe('Stop once a periodic evaluation reaches this return (null: never); baselines use it to stop at a normalised score.'),
   })
   .strict();
 
@@ -54,8 +56,8 @@ export function formatIssues(error: z.ZodError): string {
 
 export function parseDqnConfig(input: unknown): DqnConfig {
   const parsed = DqnConfigSchema.safeParse(input);
-  if (!parsed.success) throw new Error(`invalid DQN config: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw configErrorFromZod('DQN config', parsed.error);
   const c = parsed.data;
-  if (c.batchSize > c.bufferSize) throw new Error(`invalid DQN config: batchSize (${c.batchSize}) exceeds bufferSize (${c.bufferSize})`);
+  if (c.batchSize > c.bufferSize) throw new ConfigError('DQN config', { path: 'batchSize', message: `${c.batchSize} exceeds bufferSize (${c.bufferSize})` });
   return c;
 }

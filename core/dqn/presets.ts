@@ -32,6 +32,7 @@ const SB3: Omit<PresetConfig, 'totalSteps' | 'hiddenSizes' | 'learningRate' | 'b
   evalEpisodes: 10,
   keepBest: false,
   stopAtThreshold: false,
+  stopAtReturn: null,
 };
 
 const ZOO: Record<EnvId, PresetConfig> = {
@@ -56,7 +57,7 @@ const CLEANRL: PresetConfig = {
   totalSteps: 500_000, numEnvs: 1, hiddenSizes: [120, 84], learningRate: 2.5e-4, adamEpsilon: 1e-8, bufferSize: 10_000,
   learningStarts: 10_000, batchSize: 128, gamma: 0.99, trainFreq: 10, gradientSteps: 1, targetUpdateInterval: 500,
   targetTau: 1, explorationFraction: 0.5, explorationInitialEps: 1, explorationFinalEps: 0.05, randomWarmup: false,
-  loss: 'mse', doubleDqn: false, maxGradNorm: 0, evalEvery: 0, evalEpisodes: 10, keepBest: false, stopAtThreshold: false,
+  loss: 'mse', doubleDqn: false, maxGradNorm: 0, evalEvery: 0, evalEpisodes: 10, keepBest: false, stopAtThreshold: false, stopAtReturn: null,
 };
 
 const PROJECT: Record<EnvId, PresetConfig> = {

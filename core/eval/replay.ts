@@ -5,6 +5,7 @@
  */
 import { createEnv } from '../envs/index.ts';
 import { argmax, type QNetwork } from '../nn/q-network.ts';
+import { runCooperatively, runToEnd, type CooperativeOptions, type Work } from '../training/cooperative.ts';
 
 export interface EpisodeReplay {
   readonly seed: number;
@@ -22,6 +23,31 @@ export interface EpisodeReplay {
 }
 
 export function recordEpisode(envId: string, net: QNetwork, seed: number): EpisodeReplay {
+  return runToEnd(episodeWork(envId, net, seed));
+}
+
+/**
+ * Records one episode per seed, yielding to the event loop as it goes (progress: episodes recorded); each
+ * replay is handed to `onReplay` as soon as it is complete.
+ */
+export async function recordEpisodesAsync(envId: string, net: QNetwork, seeds: readonly number[], onReplay: (r: EpisodeReplay) => void, options: CooperativeOptions = {}): Promise<void> {
+  function* all(): Work<void> {
+    for (let i = 0; i < seeds.length; i++) {
+      const inner = episodeWork(envId, net, seeds[i]);
+      let next = inner.next();
+      while (!next.done) {
+        yield i;
+        next = inner.next();
+      }
+      onReplay(next.value);
+      yield i + 1;
+    }
+  }
+  await runCooperatively(all(), { what: 'replay recording', ...options });
+}
+
+/** One greedy episode; yields the number of steps taken after each. */
+function* episodeWork(envId: string, net: QNetwork, seed: number): Work<EpisodeReplay> {
   const env = createEnv(envId);
   const n = env.observationSize;
   const a = env.actionCount;
@@ -46,6 +72,7 @@ export function recordEpisode(envId: string, net: QNetwork, seed: number): Episo
       terminated = r.terminated;
       break;
     }
+    yield actions.length;
   }
   for (let d = 0; d < n; d++) obs.push(o[d]);
   return {

@@ -4,6 +4,7 @@
  */
 import type { MetricPoint } from '../../core/dqn/train-teacher.ts';
 import type { EncodedBundle } from '../../core/nn/bundle.ts';
+import { CancelledError } from '../../core/training/errors.ts';
 import type { RunRole, StudioDb } from '../../db/index.ts';
 import { openDbFlag } from './shared.ts';
 
@@ -26,7 +27,7 @@ export async function recordRun<S extends Record<string, unknown>>(
     try {
       result = await body((points) => void db.metrics.append(row.id, points));
     } catch (err) {
-      db.runs.setStatus(row.id, (err as Error).name === 'AbortError' ? 'cancelled' : 'failed', { error: (err as Error).message });
+      db.runs.setStatus(row.id, err instanceof CancelledError ? 'cancelled' : 'failed', { error: (err as Error).message });
       throw err;
     }
     db.transaction(() => {

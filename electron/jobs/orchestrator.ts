@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ExperimentSpec } from '../../core/experiment/spec.ts';
 import { SPEC_VERSION } from '../../core/experiment/spec.ts';
 import { planExperiment } from '../../core/experiment/plan.ts';
-import type { JobSpec } from '../../core/experiment/jobs.ts';
+import type { JobSpec, JobSummary } from '../../core/experiment/jobs.ts';
 import { loadBundle, encodeBundle } from '../../core/nn/bundle.ts';
 import type { RunRecord, StudioDb } from '../../db/index.ts';
 import { JobRunner, type JobOutcome } from './runner.ts';
@@ -70,7 +70,7 @@ export function createExperiment(db: StudioDb, spec: ExperimentSpec, options: { 
         runs.push({ runId: run.id, deps: [teacher.id] });
       }
       for (const b of plan.baselines) {
-        const job: DistributiveOmit<JobSpec, 'runId'> = { kind: 'baseline', teacherRunId: teacher.id, config: b.config, evalEpisodes, replays };
+        const job: DistributiveOmit<JobSpec, 'runId'> = { kind: 'baseline', teacherRunId: teacher.id, config: b.config, evalEpisodes, replays, stopAtScore: b.stopAtScore };
         const run = db.runs.create({ experimentId: experiment.id, role: 'baseline', config: { env: spec.env, job, name: b.name } satisfies StoredRunConfig, seed: b.config.seed, teacherRunId: teacher.id });
         runs.push({ runId: run.id, deps: [teacher.id] });
       }
@@ -106,7 +106,7 @@ export function submitRuns(db: StudioDb, runner: JobRunner, runIds: number[]): P
 }
 
 function outcomeOf(run: RunRecord): JobOutcome {
-  if (run.status === 'completed') return { status: 'completed', summary: (run.summary ?? {}) as Record<string, unknown> };
+  if (run.status === 'completed') return { status: 'completed', summary: run.summary as JobSummary };
   if (run.status === 'cancelled') return { status: 'cancelled' };
   return { status: 'failed', error: run.error ?? `run ${run.id} is ${run.status}` };
 }

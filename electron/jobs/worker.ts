@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runJob, type JobSpec } from '../../core/experiment/jobs.ts';
 import { selectBackend, type BackendName } from '../../core/nn/backend.ts';
+import { CancelledError } from '../../core/training/errors.ts';
 import { openJobStore } from './db-store.ts';
 import type { HostMessage, WorkerInit, WorkerMessage } from './protocol.ts';
 
@@ -49,7 +50,7 @@ async function execute(job: JobSpec): Promise<void> {
     send({ type: 'completed', runId: job.runId, summary });
   } catch (err) {
     const e = err as Error;
-    if (e.name === 'AbortError') {
+    if (err instanceof CancelledError) {
       store.markCancelled(job.runId);
       send({ type: 'cancelled', runId: job.runId });
     } else {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { baselineConfig } from '../../../core/experiment/plan.ts';
 import { trainTeacher } from '../../../core/dqn/train-teacher.ts';
 import { evaluateRandomPolicy, measureActionLatency } from '../../../core/distill/report.ts';
-import { normalizedScore } from '../../../core/distill/alpha-schedule.ts';
+import { normalizedScore } from '../../../core/eval/score.ts';
 import { ENV_IDS, isEnvId } from '../../../core/envs/index.ts';
 import { episodeSeeds, evaluatePolicy } from '../../../core/eval/evaluate.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseStudentConfig, studentDefaults, type StudentConfig } from '../../../core/distill/config.ts';
+import { resolveStudentConfig, type StudentConfig, type StudentSettings } from '../../../core/distill/config.ts';
 import { evaluateRandomPolicy, reportStudent } from '../../../core/distill/report.ts';
 import { trainStudent } from '../../../core/distill/train-student.ts';
 import { isEnvId, type EnvId } from '../../../core/envs/index.ts';
@@ -18,20 +18,23 @@ import type { MetricPoint } from '../../../core/dqn/train-teacher.ts';
 import { numberFlag, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
 import { round } from './train-teacher.ts';
 
-export const usage = `Usage: distill-studio distill --teacher DIR --student 16,16 --seed S [--alpha A] [--alpha-schedule constant|linear|adaptive]
-         [--alpha-end A] [--soft-loss kl|mse|nll] [--hard-loss td|mc] [--tau T] [--source kb|teacher] [--mode offline|online]
-         [--kb FILE] [--kb-steps N] [--k K] [--radius R] [--steps N] [--eval-episodes N] [--out DIR] [--backend NAME] [--db FILE] [--json]
+export const usage = `Usage: distill-studio distill --teacher DIR --student 16,16 --seed S [--method supervised|retrieval|teacher] [--mode offline|online]
+         [--alpha A] [--alpha-schedule constant|linear|adaptive] [--alpha-end A] [--soft-loss kl|kl-two-sided|mse|nll] [--tau T]
+         [--hard-loss td|mc] [--hard-error huber|mse] [--max-grad-norm G] [--kb FILE] [--kb-steps N] [--k K] [--radius R|auto]
+         [--steps N] [--eval-episodes N] [--out DIR] [--backend NAME] [--db FILE] [--json]
   --teacher         teacher model bundle folder
   --student         hidden layer widths of the student, e.g. 16,16
+  --method          supervised (default: the KB rows' stored Q, offline) | retrieval (the nearest KB states' Q for the
+                    student's own states, online) | teacher (a live teacher forward pass, offline or online)
+  --mode            offline (KB minibatches) | online (the student acts in the env); default: the method's
   --alpha           weight of L_hard in α·L_hard + (1−α)·L_soft, in [0, 1] (default 0: pure distillation)
   --alpha-schedule  constant (default) | linear (alpha → alpha-end) | adaptive (QDagger)
-  --soft-loss       kl (default) | mse | nll;  --tau  softmax temperature > 0 (default 0.01)
-  --hard-loss       td (default) | mc (offline only)
-  --source          kb (default: retrieval from the knowledge base) | teacher (live teacher)
-  --mode            offline (default: KB minibatches) | online (the student acts in the env)
+  --soft-loss       kl (default, Rusu et al.) | kl-two-sided | mse | nll;  --tau  teacher temperature > 0 (kl*, default 0.01)
+  --hard-loss       td (default) | mc (offline only);  --hard-error huber (default) | mse;  --max-grad-norm (default 10, 0: off)
   --kb              knowledge-base file from \`extract\`; without it one is extracted (--kb-steps, default 20000, ε 0.05)
-  --k, --radius     retrieval neighbours (default 1) and radius in standardised units (default: none)
+  --k, --radius     retrieval: neighbours (default 1) and radius in standardised units (default auto: from the KB)
   --steps           gradient updates (offline, default 10000) or env steps (online, default 30000)
+  A flag that has no effect with the chosen method and mode is an error.
   --eval-episodes   greedy test episodes (default 20)
   --out             student bundle folder (default runs/students/<env>-<sizes>-seed<S>-<time>)
   --db              database the run is stored in (default: the app's; env DISTILL_DB)`;
@@ -51,8 +54,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     'soft-loss': { type: 'string' },
     'hard-loss': { type: 'string' },
     tau: { type: 'string' },
-    source: { type: 'string' },
+    method: { type: 'string' },
     mode: { type: 'string' },
+    'hard-error': { type: 'string' },
+    'max-grad-norm': { type: 'string' },
     kb: { type: 'string' },
     'kb-steps': { type: 'string' },
     k: { type: 'string' },
@@ -67,19 +72,20 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   // Validate everything before any work or any write.
   const student = sizesFlag('student', requireFlag('student', flags.student as string | undefined));
   const seed = requireFlag('seed', intFlag('seed', flags.seed, { min: 0, max: 2 ** 31 - 1 }));
-  const mode = choiceFlag('mode', flags.mode, ['offline', 'online'] as const) ?? 'offline';
-  const overrides: Partial<StudentConfig> = {
+  const settings: StudentSettings = {
     hiddenSizes: student,
-    mode,
+    ...defined('method', choiceFlag('method', flags.method, ['supervised', 'retrieval', 'teacher'] as const)),
+    ...defined('mode', choiceFlag('mode', flags.mode, ['offline', 'online'] as const)),
+    ...defined('hardError', choiceFlag('hard-error', flags['hard-error'], ['huber', 'mse'] as const)),
+    ...defined('maxGradNorm', numberFlag('max-grad-norm', flags['max-grad-norm'], { min: 0 })),
     ...defined('alpha', numberFlag('alpha', flags.alpha, { min: 0, max: 1 })),
     ...defined('alphaSchedule', choiceFlag('alpha-schedule', flags['alpha-schedule'], ['constant', 'linear', 'adaptive'] as const)),
     ...defined('alphaEnd', numberFlag('alpha-end', flags['alpha-end'], { min: 0, max: 1 })),
-    ...defined('softLoss', choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'mse', 'nll'] as const)),
+    ...defined('softLoss', choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'kl-two-sided', 'mse', 'nll'] as const)),
     ...defined('hardLoss', choiceFlag('hard-loss', flags['hard-loss'], ['td', 'mc'] as const)),
     ...defined('tau', numberFlag('tau', flags.tau, { exclusiveMin: 0 })),
-    ...defined('source', choiceFlag('source', flags.source, ['kb', 'teacher'] as const)),
     ...defined('k', intFlag('k', flags.k, { min: 1, max: 64 })),
-    ...defined('radius', numberFlag('radius', flags.radius, { exclusiveMin: 0 })),
+    ...defined('radius', flags.radius === 'auto' ? ('auto' as const) : numberFlag('radius', flags.radius, { exclusiveMin: 0 })),
     ...defined('steps', intFlag('steps', flags.steps, { min: 1, max: 1e9 })),
   };
   const kbSteps = intFlag('kb-steps', flags['kb-steps'], { min: 1, max: 50_000_000 }) ?? 20_000;
@@ -91,7 +97,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (!isEnvId(env)) throw new UsageError(`--teacher: the bundle is for unknown environment "${env}"`);
   let config: StudentConfig;
   try {
-    config = parseStudentConfig({ ...studentDefaults(env, mode), ...overrides, env, seed });
+    config = resolveStudentConfig(settings, env, seed, 'distill flags');
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -109,7 +115,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'students', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`));
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out: ${out} exists and is not a folder`);
 
-  const recorded = await recordRun(flags.db, { role: 'student', env, name: `distill ${student.join('-')} ${config.mode} ${config.source} α=${config.alpha} seed ${seed}`, config, seed, backend: backend.name }, (onMetrics) =>
+  const recorded = await recordRun(flags.db, { role: 'student', env, name: `distill ${student.join('-')} ${config.method} ${config.mode} α=${config.alpha} seed ${seed}`, config, seed, backend: backend.name }, (onMetrics) =>
     distill({ env, config, teacher: bundle, teacherDir, kb, kbSteps, evalEpisodes, backend: backend.name, onMetrics }),
   );
   const summary: DistillSummary = { ...recorded.result.summary, runId: recorded.runId, db: recorded.db, model: saveBundle(out, recorded.result.model) };
@@ -152,17 +158,17 @@ export async function distill(args: {
   );
   bar.done();
   const distillSeconds = (performance.now() - distillStart) / 1000;
+  const evaluation = evaluatePolicy(env, (o, b) => result.network.act(o, b), seeds);
   const report = reportStudent({
-    env,
     student: result.network,
-    seeds,
+    evaluation,
     teacherReturn: teacherEval.mean,
     randomReturn: randomEval.mean,
     teacherParams: args.teacher.network.paramCount,
     kb,
     heldOutRows: result.heldOutRows,
   });
-  const { evaluation, ...metrics } = report;
+  const metrics = report;
   const summary: DistillSummary = {
     command: 'distill',
     env,
@@ -174,8 +180,10 @@ export async function distill(args: {
     softLoss: config.softLoss,
     hardLoss: config.hardLoss,
     tau: config.tau,
-    source: config.source,
+    method: config.method,
     mode: config.mode,
+    radius: result.config.radius,
+    retrieval: result.retrieval,
     steps: config.steps,
     kbSize: kb.size,
     ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, typeof v === 'number' ? round(v, 4) : v])),
@@ -189,7 +197,7 @@ export async function distill(args: {
   const bundle = encodeBundle(result.network, {
     env,
     backend: args.backend,
-    training: { role: 'student', teacher: args.teacherDir, config, evaluation: { mean: evaluation.mean, std: evaluation.std, ci95: evaluation.ci95, episodes: args.evalEpisodes }, normalizedScore: report.normalizedScore },
+    training: { role: 'student', teacher: args.teacherDir, config: result.config, evaluation: { mean: evaluation.mean, std: evaluation.std, ci95: evaluation.ci95, episodes: args.evalEpisodes }, normalizedScore: report.normalizedScore },
   });
   result.network.dispose();
   return { summary, model: bundle, evaluation: { ...evaluation, step: config.steps, extra: metrics as unknown as Record<string, unknown> } };

@@ -11,16 +11,17 @@ import { returnStats } from '../../../core/eval/stats.ts';
 import { extractKnowledge } from '../../../core/kb/extract.ts';
 import { loadKnowledgeBaseFile, saveKnowledgeBaseFile } from '../../../core/kb/kb-file.ts';
 import { isEnvId } from '../../../core/envs/index.ts';
+import { defaultMethod, defaultMode } from '../../../core/distill/config.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { listFlag, numberFlag, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
 
 export const usage = `Usage: distill-studio sweep --teacher DIR --students "8,8;16,16;32,32" --alphas 0,0.5,1 --seeds 1,2,3
-         [--mode offline|online] [--source kb|teacher] [--soft-loss kl|mse|nll] [--steps N] [--kb FILE] [--kb-steps N]
-         [--no-baseline] [--jobs N] [--out DIR] [--backend NAME] [--db FILE] [--json]
-  Baselines train each student size from scratch on the same env-step budget: the KB's transitions
-  (offline) or the KB's plus the student's own (online).
+         [--method supervised|retrieval|teacher] [--mode offline|online] [--soft-loss kl|kl-two-sided|mse|nll] [--steps N]
+         [--kb FILE] [--kb-steps N] [--no-baseline] [--jobs N] [--out DIR] [--backend NAME] [--db FILE] [--json]
+  Baselines train each student size from scratch on the same env-step budget: the KB's transitions (when the
+  students learn from the KB) plus the student's own (online).
   --jobs  parallel runs (default: the number of cores)`;
 
 interface Job {
@@ -38,7 +39,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     alphas: { type: 'string' },
     seeds: { type: 'string' },
     mode: { type: 'string' },
-    source: { type: 'string' },
+    method: { type: 'string' },
     'soft-loss': { type: 'string' },
     steps: { type: 'string' },
     kb: { type: 'string' },
@@ -53,9 +54,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const students = listFlag('students', requireFlag('students', flags.students as string | undefined), ';', (s) => sizesFlag('students', s));
   const alphas = listFlag('alphas', requireFlag('alphas', flags.alphas as string | undefined), ',', (s) => numberFlag('alphas', s, { min: 0, max: 1 })!);
   const seeds = listFlag('seeds', requireFlag('seeds', flags.seeds as string | undefined), ',', (s) => intFlag('seeds', s, { min: 0, max: 2 ** 31 - 1 })!);
-  const mode = choiceFlag('mode', flags.mode, ['offline', 'online'] as const) ?? 'offline';
-  const source = choiceFlag('source', flags.source, ['kb', 'teacher'] as const);
-  const softLoss = choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'mse', 'nll'] as const);
+  const modeFlag = choiceFlag('mode', flags.mode, ['offline', 'online'] as const);
+  const method = choiceFlag('method', flags.method, ['supervised', 'retrieval', 'teacher'] as const) ?? defaultMethod(modeFlag);
+  const mode = modeFlag ?? defaultMode(method);
+  const softLoss = choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'kl-two-sided', 'mse', 'nll'] as const);
   const steps = intFlag('steps', flags.steps, { min: 1, max: 1e9 });
   const kbSteps = intFlag('kb-steps', flags['kb-steps'], { min: 1, max: 50_000_000 }) ?? 20_000;
   const jobs = intFlag('jobs', flags.jobs, { min: 1, max: 64 }) ?? os.cpus().length;
@@ -85,7 +87,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   const kbSize = loadKnowledgeBaseFile(kbFile).kb.size;
   const studentSteps = steps ?? (mode === 'offline' ? 10_000 : 30_000);
-  const baselineSteps = kbSize + (mode === 'online' ? studentSteps : 0);
+  const baselineSteps = (method !== 'teacher' || mode === 'offline' ? kbSize : 0) + (mode === 'online' ? studentSteps : 0);
   const list: Job[] = [];
   for (const student of students) {
     for (const alpha of alphas) {
@@ -97,8 +99,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
           alpha,
           seed,
           args: ['distill', '--teacher', teacherDir, '--kb', kbFile, '--student', student.join(','), '--alpha', String(alpha), '--seed', String(seed),
-            '--mode', mode, '--steps', String(studentSteps), '--backend', backend.name, '--out', path.join(out, name), '--json', ...dbArgs,
-            ...(source ? ['--source', source] : []), ...(softLoss ? ['--soft-loss', softLoss] : [])],
+            '--method', method, '--mode', mode, '--steps', String(studentSteps), '--backend', backend.name, '--out', path.join(out, name), '--json', ...dbArgs,
+            ...(softLoss && alpha < 1 ? ['--soft-loss', softLoss] : [])],
         });
       }
     }
