@@ -5,6 +5,7 @@ import { presetConfig } from '../core/dqn/presets.ts';
 import { trainTeacher } from '../core/dqn/train-teacher.ts';
 import type { EnvId } from '../core/envs/index.ts';
 import { episodeSeeds, evaluatePolicy } from '../core/eval/evaluate.ts';
+import { scoreScale, type ScoreScale } from '../core/eval/score.ts';
 import { extractKnowledge } from '../core/kb/extract.ts';
 import type { KnowledgeBase } from '../core/kb/knowledge-base.ts';
 import type { QNetwork } from '../core/nn/q-network.ts';
@@ -17,6 +18,7 @@ export interface TrainedTeacher {
   readonly randomReturn: number;
   readonly kb: KnowledgeBase;
   readonly seeds: number[];
+  readonly scale: ScoreScale;
 }
 
 /**
@@ -28,7 +30,8 @@ export async function defaultTeacher(env: EnvId, seed = 1): Promise<TrainedTeach
   const seeds = episodeSeeds(20);
   const teacherReturn = evaluatePolicy(env, (o, b) => teacher.network.act(o, b), seeds).mean;
   const kb = extractKnowledge(teacher.network, { env, steps: 20_000, seed: 1, epsilon: 0.05, teacherSource: 'test' });
-  return { env, network: teacher.network, teacherReturn, randomReturn: evaluateRandomPolicy(env, seeds).mean, kb, seeds };
+  const randomReturn = evaluateRandomPolicy(env, seeds).mean;
+  return { env, network: teacher.network, teacherReturn, randomReturn, kb, seeds, scale: scoreScale(env, teacherReturn, randomReturn) };
 }
 
 /** A student distilled from the teacher with these settings and seed, reported on the test seeds. */
@@ -36,12 +39,15 @@ export async function distilled(t: TrainedTeacher, settings: StudentSettings, se
   const config = resolveStudentConfig(settings, t.env, seed);
   const student = await trainStudent({ config, kb: t.kb, teacher: t.network, teacherReturn: t.teacherReturn, randomReturn: t.randomReturn });
   const evaluation = evaluatePolicy(t.env, (o, b) => student.network.act(o, b), t.seeds);
-  const report = reportStudent({ student: student.network, evaluation, teacherReturn: t.teacherReturn, randomReturn: t.randomReturn, teacherParams: t.network.paramCount, kb: t.kb, heldOutRows: student.heldOutRows });
+  const report = reportStudent({ student: student.network, evaluation, scale: t.scale, teacherParams: t.network.paramCount, kb: t.kb, heldOutRows: student.heldOutRows });
   student.network.dispose();
   return { ...report, retrieval: student.retrieval };
 }
 
-export function median(xs: readonly number[]): number {
+/** The median; a missing value (null) counts as NaN, so the median of a set holding one is not a pass. */
+export function median(values: readonly (number | null)[]): number {
+  const xs = values.map((v) => v ?? Number.NaN);
+  if (xs.some(Number.isNaN)) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }

@@ -8,7 +8,7 @@ import { evaluatePolicy, type BatchPolicy, type EvaluationResult } from '../eval
 import type { KnowledgeBase } from '../kb/knowledge-base.ts';
 import { argmax, type QNetwork } from '../nn/q-network.ts';
 import { Rng } from '../util/rng.ts';
-import { normalizedScore } from '../eval/score.ts';
+import { scoreOn, type ScoreScale } from '../eval/score.ts';
 
 /** A uniformly random policy with its own fixed action seed (reproducible). */
 export function randomPolicy(env: string): BatchPolicy {
@@ -69,7 +69,8 @@ export type StudentReport = {
   readonly evalStd: number;
   readonly evalCi95: number;
   readonly evalEpisodes: number;
-  readonly normalizedScore: number;
+  /** Null when the teacher is not better than random by the margin (core/eval/score.ts; the reason is in the scale's warnings). */
+  readonly normalizedScore: number | null;
   readonly teacherEvalMean: number;
   readonly randomEvalMean: number;
   readonly studentParams: number;
@@ -85,8 +86,7 @@ export type StudentReport = {
 export function reportStudent(args: {
   student: QNetwork;
   evaluation: EvaluationResult;
-  teacherReturn: number;
-  randomReturn: number;
+  scale: ScoreScale;
   teacherParams: number | null;
   kb?: KnowledgeBase | null;
   heldOutRows?: Int32Array;
@@ -98,9 +98,9 @@ export function reportStudent(args: {
     evalStd: evaluation.std,
     evalCi95: evaluation.ci95,
     evalEpisodes: evaluation.returns.length,
-    normalizedScore: normalizedScore(evaluation.mean, args.teacherReturn, args.randomReturn),
-    teacherEvalMean: args.teacherReturn,
-    randomEvalMean: args.randomReturn,
+    normalizedScore: scoreOn(args.scale, evaluation.mean),
+    teacherEvalMean: args.scale.teacherReturn,
+    randomEvalMean: args.scale.randomReturn,
     studentParams: args.student.paramCount,
     teacherParams: args.teacherParams,
     paramRatio: args.teacherParams ? args.student.paramCount / args.teacherParams : null,

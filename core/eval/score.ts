@@ -8,6 +8,8 @@
  * hopeless. So the span must be at least TEACHER_MARGIN of the way from random to the env's reward threshold
  * (the return Gymnasium counts as solved); below that `teacherMargin` reports an error, and a teacher that is
  * above the margin but below the threshold gets a warning (scores are then relative to an unsolved task).
+ * Reports use `scoreScale`: no score (null) and the reason among its warnings when the margin fails; what
+ * cannot work without a score (the adaptive α) refuses such a teacher with `requireTeacherMargin`.
  */
 import { createEnv } from '../envs/index.ts';
 import { ConfigError } from '../training/errors.ts';
@@ -58,4 +60,23 @@ export function normalizedScore(g: number, teacherReturn: number, randomReturn: 
     throw new ConfigError('normalised score', { path: 'teacher', message: `the teacher's return (${teacherReturn}) is not above the random policy's (${randomReturn}); the normalised score is undefined` });
   }
   return (g - randomReturn) / span;
+}
+
+/** How a run's returns become normalised scores: null (with the reason in `warnings`) when the teacher fails the margin. */
+export interface ScoreScale {
+  readonly teacherReturn: number;
+  readonly randomReturn: number;
+  readonly valid: boolean;
+  readonly warnings: readonly string[];
+}
+
+export function scoreScale(env: string, teacherReturn: number, randomReturn: number): ScoreScale {
+  const m = teacherMargin(env, teacherReturn, randomReturn);
+  const warnings = m.error ? [`no normalised score: ${m.error}`] : m.warning ? [m.warning] : [];
+  return { teacherReturn, randomReturn, valid: m.error === null, warnings };
+}
+
+/** The normalised score of `g` on the scale, or null when the scale is not valid. */
+export function scoreOn(scale: ScoreScale, g: number): number | null {
+  return scale.valid ? normalizedScore(g, scale.teacherReturn, scale.randomReturn) : null;
 }

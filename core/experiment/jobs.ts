@@ -19,7 +19,7 @@ import { trainStudent, type StudentCheckpoint } from '../distill/train-student.t
 import { createEnv } from '../envs/index.ts';
 import { episodeSeeds, evaluatePolicyAsync, type BatchPolicy, type EvaluationResult } from '../eval/evaluate.ts';
 import { recordEpisodesAsync, type EpisodeReplay } from '../eval/replay.ts';
-import { normalizedScore, requireTeacherMargin } from '../eval/score.ts';
+import { scoreOn, scoreScale } from '../eval/score.ts';
 import { extractKnowledgeAsync } from '../kb/extract.ts';
 import { knowledgeBaseStats, type KnowledgeBase, type KnowledgeBaseStats } from '../kb/knowledge-base.ts';
 import { decodeBundle, encodeBundle, type EncodedBundle } from '../nn/bundle.ts';
@@ -145,7 +145,8 @@ export type BaselineSummary = {
   readonly evalMean: number;
   readonly evalStd: number;
   readonly evalCi95: number;
-  readonly normalizedScore: number;
+  /** Null when the teacher is not better than random by the margin (see warnings). */
+  readonly normalizedScore: number | null;
   readonly studentParams: number;
   readonly teacherParams: number;
   readonly paramRatio: number;
@@ -271,13 +272,13 @@ async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: Jo
   }
 }
 
-/** The teacher run's model, KB and returns; fails before any training when the teacher is not better than random by the margin. */
+/** The teacher run's model, KB, returns and score scale (with warnings when the teacher is weak). */
 function teacherContext(ctx: JobContext, teacherRunId: number) {
   const summary = teacherSummaryOf(teacherRunId, ctx.store.runSummary(teacherRunId));
   const modelId = ctx.store.modelOfRun(teacherRunId);
   if (modelId === null) throw new ConfigError('teacher run', { path: 'teacherRunId', message: `teacher run ${teacherRunId} has no model` });
-  const warning = requireTeacherMargin(summary.env, summary.evalMean, summary.randomEvalMean);
-  return { summary, modelId, kbId: ctx.store.knowledgeBaseOfRun(teacherRunId), teacherReturn: summary.evalMean, randomReturn: summary.randomEvalMean, teacherParams: summary.params, warnings: warning ? [warning] : [] };
+  const scale = scoreScale(summary.env, summary.evalMean, summary.randomEvalMean);
+  return { summary, modelId, kbId: ctx.store.knowledgeBaseOfRun(teacherRunId), teacherReturn: summary.evalMean, randomReturn: summary.randomEvalMean, teacherParams: summary.params, scale, warnings: scale.warnings };
 }
 
 async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: JobContext): Promise<StudentSummary> {
@@ -297,7 +298,7 @@ async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: Jo
     try {
       const seeds = episodeSeeds(job.evalEpisodes);
       const evaluation = await evaluatePhase(ctx, config.env, (o, b) => result.network.act(o, b), seeds);
-      const report = reportStudent({ student: result.network, evaluation, teacherReturn: t.teacherReturn, randomReturn: t.randomReturn, teacherParams: t.teacherParams, kb, heldOutRows: result.heldOutRows });
+      const report = reportStudent({ student: result.network, evaluation, scale: t.scale, teacherParams: t.teacherParams, kb, heldOutRows: result.heldOutRows });
       ctx.store.saveEvaluation(job.runId, evaluationRecord('final', config.steps, evaluation, report));
       await recordReplays(ctx, job.runId, config.env, result.network, seeds, job.replays);
       ctx.store.saveModel(job.runId, encodeBundle(result.network, { env: config.env, backend: ctx.backend, training: { role: 'student', teacherRunId: job.teacherRunId, config: result.config } }));
@@ -316,13 +317,13 @@ async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: Jo
 
 async function runBaselineJob(job: Extract<JobSpec, { kind: 'baseline' }>, ctx: JobContext): Promise<BaselineSummary> {
   const t = teacherContext(ctx, job.teacherRunId);
-  const stopAtReturn = job.stopAtScore == null ? null : t.randomReturn + job.stopAtScore * (t.teacherReturn - t.randomReturn);
+  const stopAtReturn = job.stopAtScore == null || !t.scale.valid ? null : t.randomReturn + job.stopAtScore * (t.teacherReturn - t.randomReturn);
   const config = parseDqnConfig({ ...job.config, stopAtReturn });
   const result = await trainDqn(job.runId, config, ctx);
   try {
     const evaluation = await evaluatePhase(ctx, config.env, (o, b) => result.network.act(o, b), episodeSeeds(job.evalEpisodes));
     const extra = {
-      normalizedScore: normalizedScore(evaluation.mean, t.teacherReturn, t.randomReturn),
+      normalizedScore: scoreOn(t.scale, evaluation.mean),
       studentParams: result.network.paramCount,
       teacherParams: t.teacherParams,
       paramRatio: result.network.paramCount / t.teacherParams,

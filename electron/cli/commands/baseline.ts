@@ -2,7 +2,7 @@ import path from 'node:path';
 import { baselineConfig } from '../../../core/experiment/plan.ts';
 import { trainTeacher } from '../../../core/dqn/train-teacher.ts';
 import { evaluateRandomPolicy, measureActionLatency } from '../../../core/distill/report.ts';
-import { normalizedScore } from '../../../core/eval/score.ts';
+import { scoreOn, scoreScale } from '../../../core/eval/score.ts';
 import { ENV_IDS, isEnvId } from '../../../core/envs/index.ts';
 import { episodeSeeds, evaluatePolicy } from '../../../core/eval/evaluate.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
@@ -75,7 +75,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       evalEpisodes,
       teacherEvalMean: teacherReturn,
       randomEvalMean: randomEval.mean,
-      normalizedScore: teacherReturn === null ? null : round(normalizedScore(evaluation.mean, teacherReturn, randomEval.mean), 4),
+      normalizedScore: teacherReturn === null ? null : roundOrNull(scoreOn(scoreScale(env, teacherReturn, randomEval.mean), evaluation.mean)),
+      warnings: teacherReturn === null ? [] : scoreScale(env, teacherReturn, randomEval.mean).warnings,
       microsecondsPerAction: round(measureActionLatency(result.network)),
       envSteps: result.envSteps,
       gradientSteps: result.gradientSteps,
@@ -91,4 +92,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
   else io.stdout(`baseline ${student.join('-')} (${summary.studentParams} params) from scratch on ${steps} env steps: return ${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)}${summary.normalizedScore === null ? '' : `, normalised score ${summary.normalizedScore.toFixed(3)}`}\nmodel saved to ${summary.model}\n`);
   return 0;
+}
+
+function roundOrNull(x: number | null): number | null {
+  return x === null ? null : round(x, 4);
 }

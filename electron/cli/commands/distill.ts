@@ -5,6 +5,7 @@ import { evaluateRandomPolicy, reportStudent } from '../../../core/distill/repor
 import { trainStudent } from '../../../core/distill/train-student.ts';
 import { isEnvId, type EnvId } from '../../../core/envs/index.ts';
 import { episodeSeeds, evaluatePolicy } from '../../../core/eval/evaluate.ts';
+import { scoreScale } from '../../../core/eval/score.ts';
 import { extractKnowledge } from '../../../core/kb/extract.ts';
 import { loadKnowledgeBaseFile } from '../../../core/kb/kb-file.ts';
 import type { KnowledgeBase } from '../../../core/kb/knowledge-base.ts';
@@ -122,7 +123,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   bundle.network.dispose();
   if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
   else {
-    io.stdout(`student ${student.join('-')} (${summary.studentParams} params, ${((summary.paramRatio as number) * 100).toFixed(1)}% of the teacher): return ${(summary.evalMean as number).toFixed(1)} ± ${(summary.evalStd as number).toFixed(1)}, normalised score ${(summary.normalizedScore as number).toFixed(3)} (teacher ${(summary.teacherEvalMean as number).toFixed(1)})\n`);
+    io.stdout(`student ${student.join('-')} (${summary.studentParams} params, ${((summary.paramRatio as number) * 100).toFixed(1)}% of the teacher): return ${(summary.evalMean as number).toFixed(1)} ± ${(summary.evalStd as number).toFixed(1)}, normalised score ${summary.normalizedScore === null ? 'n/a' : (summary.normalizedScore as number).toFixed(3)} (teacher ${(summary.teacherEvalMean as number).toFixed(1)})\n`);
+    for (const w of summary.warnings as string[]) io.stdout(`warning: ${w}\n`);
     io.stdout(`agreement with the teacher on held-out states ${((summary.agreement as number) * 100).toFixed(1)}%, Q RMSE ${(summary.qRmse as number)?.toFixed(3)}; ${summary.wallSeconds} s\nmodel saved to ${summary.model}\n`);
   }
   return 0;
@@ -149,6 +151,7 @@ export async function distill(args: {
   const seeds = episodeSeeds(args.evalEpisodes);
   const teacherEval = evaluatePolicy(env, (o, b) => args.teacher.network.act(o, b), seeds);
   const randomEval = evaluateRandomPolicy(env, seeds);
+  const scale = scoreScale(env, teacherEval.mean, randomEval.mean);
   const kb = args.kb ?? extractKnowledge(args.teacher.network, { env, steps: args.kbSteps, seed: config.seed, epsilon: 0.05, teacherSource: args.teacherDir });
   const distillStart = performance.now();
   const bar = new ProgressBar(`distill ${config.hiddenSizes.join('-')} s${config.seed}`);
@@ -162,8 +165,7 @@ export async function distill(args: {
   const report = reportStudent({
     student: result.network,
     evaluation,
-    teacherReturn: teacherEval.mean,
-    randomReturn: randomEval.mean,
+    scale,
     teacherParams: args.teacher.network.paramCount,
     kb,
     heldOutRows: result.heldOutRows,
@@ -188,6 +190,7 @@ export async function distill(args: {
     kbSize: kb.size,
     ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, typeof v === 'number' ? round(v, 4) : v])),
     teacherEvalStd: round(teacherEval.std),
+    warnings: scale.warnings,
     envSteps: result.envSteps,
     gradientSteps: result.gradientSteps,
     selectedStep: result.selectedStep,

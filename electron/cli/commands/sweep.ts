@@ -184,7 +184,8 @@ function aggregate(results: (Record<string, unknown> & { job: Job })[]): SweepRo
   const rows: SweepRow[] = [];
   for (const group of groups.values()) {
     const first = group[0];
-    const scores = returnStats(group.map((g) => Number(g.normalizedScore)));
+    // A run without a score (the teacher is not better than random) leaves the mean undefined, never 0.
+    const scores = returnStats(group.map((g) => (typeof g.normalizedScore === 'number' ? g.normalizedScore : Number.NaN)));
     const rets = returnStats(group.map((g) => Number(g.evalMean)));
     const agreements = group.map((g) => g.agreement).filter((x): x is number => typeof x === 'number');
     rows.push({
