@@ -43,6 +43,7 @@ export interface RetrievalReport {
 
 export class RetrievalTargets implements SoftTargetSource {
   readonly radius: number;
+  readonly rule: 'auto' | 'given';
   private readonly index: KnnIndex;
   private readonly q: Float32Array;
   private readonly actionCount: number;
@@ -69,8 +70,6 @@ export class RetrievalTargets implements SoftTargetSource {
     this.radius = radius === 'auto' ? autoRadius(this.index, points, episodes) : radius;
     this.rule = radius === 'auto' ? 'auto' : 'given';
   }
-
-  readonly rule: 'auto' | 'given';
 
   fill(obs: Float32Array, count: number, q: Float32Array, mask: Float32Array): void {
     const t = softTargets(this.index, this.q, this.actionCount, obs, count, { k: this.k, radius: this.radius });
