@@ -26,6 +26,7 @@ export const DqnConfigSchema = z
     learningStarts: nonNegInt.describe('Transitions collected before the first gradient update.'),
     batchSize: posInt.describe('Minibatch size of each gradient update.'),
     gamma: unit.describe('Discount factor γ.'),
+    nStep: z.number().int().min(1).max(20).describe('Multi-step returns: each stored transition sums n rewards and bootstraps with γ^n (1: one-step DQN).'),
     trainFreq: posInt.describe('Run a block of gradient updates every this many transitions.'),
     gradientSteps: z.number().int().min(-1).refine((v) => v !== 0, 'must be -1 or a positive integer').describe(
       'Gradient updates per block; -1 = as many as transitions collected since the last block (SB3).',

@@ -4,7 +4,8 @@
  *
  * Per vector step of `numEnvs` transitions:
  *   1. act ε-greedily (uniformly at random before learningStarts when randomWarmup, as SB3);
- *   2. store (s, a, r, s'_true, terminated): truncation is not termination, s'_true is the final obs;
+ *   2. store (s, a, r, s'_true, terminated): truncation is not termination, s'_true is the final obs (with
+ *      nStep > 1 the n-step transition that leaves each copy's window);
  *   3. every targetUpdateInterval transitions, update the target network (hard or Polyak);
  *   4. every trainFreq transitions past learningStarts, a block of gradient updates;
  *   5. every evalEvery transitions, a greedy validation (best weights kept; optional stop at a return).
@@ -14,7 +15,7 @@ import { VectorEnv } from '../envs/index.ts';
 import { METRIC_KEYS } from '../metrics.ts';
 import { optimizerState, restoreOptimizer, type SavedTensor } from '../nn/optimizer-state.ts';
 import { QNetwork } from '../nn/q-network.ts';
-import { DqnSchedule, RecentReturns, actEpsilonGreedy, replayCapacity, resetSeed, runStreams, storeVectorStep, type DqnScheduleState } from '../training/dqn-steps.ts';
+import { DqnSchedule, NStepStorer, RecentReturns, actEpsilonGreedy, replayCapacity, resetSeed, runStreams, type DqnScheduleState } from '../training/dqn-steps.ts';
 import { ConfigError } from '../training/errors.ts';
 import type { TrainHooks } from '../training/hooks.ts';
 import { TrainingSession } from '../training/session.ts';
@@ -84,6 +85,7 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks<TeacherCh
   const validator = new Validator(session, { env: config.env, evalEvery: config.evalEvery, episodes: config.evalEpisodes, keepBest: config.keepBest, ...(resume ? { resumed: { step: resume.envSteps, state: resume.validator } } : {}) });
   const schedule = new DqnSchedule(config, resume?.schedule);
   const recent = new RecentReturns(20, resume?.recent);
+  const storer = new NStepStorer(config.nStep, config.gamma, n, envs.observationSize);
   const actions = new Int32Array(n);
   let envSteps = resume?.envSteps ?? 0;
   let gradientSteps = resume?.gradientSteps ?? 0;
@@ -112,7 +114,7 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks<TeacherCh
       epsilon = scheduleLinear(config.explorationInitialEps, config.explorationFinalEps, config.explorationFraction, config.totalSteps, envSteps);
       actEpsilonGreedy(online, obs, n, epsilon, config.randomWarmup && envSteps < config.learningStarts, streams.act, actions);
       const r = envs.step(actions);
-      storeVectorStep(buffer, obs, actions, r, n, undefined, (i) => {
+      storer.store(buffer, obs, actions, r, (i) => {
         recent.push(r.episodeReturns[i]);
         session.emit(envSteps + i + 1, METRIC_KEYS.episodicReturn, r.episodeReturns[i]);
         session.emit(envSteps + i + 1, METRIC_KEYS.episodicLength, r.episodeLengths[i]);

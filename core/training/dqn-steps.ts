@@ -134,3 +134,54 @@ export class RecentReturns {
     return this.values.length ? this.values.reduce((a, b) => a + b, 0) / this.values.length : null;
   }
 }
+
+/**
+ * n-step transitions (Sutton & Barto 2018 §7.1; Rainbow's multi-step targets): each env copy keeps its last n
+ * (state, action, reward); once n are pending the oldest leaves as (s_t, a_t, Σ_{i<n} γ^i r_{t+i}, s_{t+n})
+ * bootstrapping with γ^n, and when an episode ends every pending one leaves with the rewards up to the end:
+ * no bootstrap after a termination, γ^k after a truncation k steps on. The buffer's one-step target
+ * r + γ(1 − t)V is made the k-step one by storing t = 1 − γ^(k−1) (replay-buffer.ts). With n = 1 this stores
+ * exactly what storeVectorStep does.
+ */
+export class NStepStorer {
+  private readonly pending: { obs: Float32Array[]; actions: number[]; rewards: number[] }[];
+  private readonly powers: number[];
+
+  constructor(
+    readonly n: number,
+    readonly gamma: number,
+    copies: number,
+    private readonly obsSize: number,
+  ) {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`NStepStorer: n must be an integer ≥ 1, got ${n}`);
+    this.pending = Array.from({ length: copies }, () => ({ obs: [], actions: [], rewards: [] }));
+    this.powers = Array.from({ length: n + 1 }, (_, k) => gamma ** k);
+  }
+
+  /** Adds one vector step; `onEpisodeEnd(i)` sees each copy whose episode ended. */
+  store(buffer: ReplayBuffer, obs: Float32Array, actions: Int32Array, r: VectorStepResult, onEpisodeEnd?: (i: number) => void): void {
+    const size = this.obsSize;
+    for (let i = 0; i < this.pending.length; i++) {
+      const p = this.pending[i];
+      p.obs.push(obs.slice(i * size, i * size + size));
+      p.actions.push(actions[i]);
+      p.rewards.push(r.rewards[i]);
+      const ended = r.terminated[i] === 1 || r.truncated[i] === 1;
+      if (ended) {
+        while (p.obs.length) this.emit(buffer, p, r.finalObservations, i, r.terminated[i] === 1);
+        onEpisodeEnd?.(i);
+      } else if (p.obs.length === this.n) this.emit(buffer, p, r.finalObservations, i, false);
+    }
+  }
+
+  /** The oldest pending transition of a copy, with the rewards pending after it. */
+  private emit(buffer: ReplayBuffer, p: { obs: Float32Array[]; actions: number[]; rewards: number[] }, next: Float32Array, i: number, terminated: boolean): void {
+    const k = p.rewards.length;
+    let g = 0;
+    for (let j = k - 1; j >= 0; j--) g = p.rewards[j] + this.gamma * g;
+    buffer.add(p.obs[0], p.actions[0], g, next.subarray(i * this.obsSize, (i + 1) * this.obsSize), terminated ? 1 : 1 - this.powers[k - 1]);
+    p.obs.shift();
+    p.actions.shift();
+    p.rewards.shift();
+  }
+}

@@ -88,6 +88,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       evalStd: round(evaluation.std),
       evalCi95: round(evaluation.ci95),
       microsecondsPerAction: round(evaluation.microsecondsPerAction),
+      rewardThreshold: result.rewardThreshold,
+      reachedThreshold: evaluation.mean >= result.rewardThreshold,
     };
     const model = encodeBundle(result.network, {
       env,
@@ -103,6 +105,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (json) io.stdout(`${JSON.stringify(summary)}\n`);
   else {
     io.stdout(`${env} seed ${seed}: greedy return ${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)} (95% CI ±${evaluation.ci95.toFixed(1)}, ${evalEpisodes} episodes)\n`);
+    if (!summary.reachedThreshold) io.stdout(`below threshold: the test return is under ${env}'s reward threshold ${summary.rewardThreshold}; a student distilled from this teacher learns an unsolved policy\n`);
     io.stdout(`${summary.envSteps} env steps, ${summary.gradientSteps} updates, ${wallSeconds.toFixed(1)} s on ${backend.name}; ${summary.params} parameters\n`);
     io.stdout(`model saved to ${summary.model} and as run ${summary.runId} in ${summary.db}\n`);
   }

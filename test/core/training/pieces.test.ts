@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCooperatively, runToEnd, type Work } from '../../../core/training/cooperative.ts';
-import { DqnSchedule, RecentReturns } from '../../../core/training/dqn-steps.ts';
+import { ReplayBuffer } from '../../../core/dqn/replay-buffer.ts';
+import { DqnSchedule, NStepStorer, RecentReturns } from '../../../core/training/dqn-steps.ts';
 import { CancelledError, ConfigError, DivergedError } from '../../../core/training/errors.ts';
 import { Periodic } from '../../../core/training/periodic.ts';
 import { TrainingSession } from '../../../core/training/session.ts';
@@ -87,5 +88,44 @@ describe('typed errors', () => {
     controller.abort();
     await expect(t.endOfStep({ step: 1, gradientSteps: 0, epsilon: 0, recentReturn: null, lastEval: null }, () => Promise.reject(new Error('no checkpoint')))).resolves.toBeUndefined();
     await expect(t.yield()).rejects.toThrow('loop cancelled');
+  });
+});
+
+describe('NStepStorer', () => {
+  // One env copy, 1-D observations s_t = t; rewards r_t = t + 1; γ = 0.5.
+  const step = (t: number, terminated = false, truncated = false) => ({
+    observations: Float32Array.of(t + 1),
+    finalObservations: Float32Array.of(t + 1),
+    rewards: Float64Array.of(t + 1),
+    terminated: Uint8Array.of(terminated ? 1 : 0),
+    truncated: Uint8Array.of(truncated ? 1 : 0),
+    episodeReturns: Float64Array.of(0),
+    episodeLengths: Int32Array.of(0),
+  });
+  const stored = (buffer: ReplayBuffer) => {
+    const s = buffer.snapshot();
+    return Array.from({ length: s.filled }, (_, i) => [s.obs[i], s.rewards[i], s.nextObs[i], Math.round(s.terminated[i] * 1e6) / 1e6]);
+  };
+
+  it('stores 3-step returns, then at a termination the remaining ones without bootstrap', () => {
+    const buffer = new ReplayBuffer(16, 1);
+    const storer = new NStepStorer(3, 0.5, 1, 1);
+    const ends: number[] = [];
+    for (let t = 0; t < 5; t++) storer.store(buffer, Float32Array.of(t), Int32Array.of(0), step(t, t === 4), (i) => ends.push(i));
+    // t=0: 1 + 0.5·2 + 0.25·3 = 2.75 → s_3, bootstrap γ³ (t = 1 − γ² = 0.75); t=1: 2 + 1.5 + 1 = 4.5 → s_4.
+    // At the termination after t=4: from t=2: 3 + 2 + 1.25 = 6.25; t=3: 4 + 2.5 = 6.5; t=4: 5; all terminal.
+    expect(stored(buffer)).toEqual([[0, 2.75, 3, 0.75], [1, 4.5, 4, 0.75], [2, 6.25, 5, 1], [3, 6.5, 5, 1], [4, 5, 5, 1]]);
+    expect(ends).toEqual([0]);
+  });
+
+  it('after a truncation k steps on, bootstraps with γ^k (t = 1 − γ^(k−1)); with n = 1 it is the one-step buffer', () => {
+    const buffer = new ReplayBuffer(16, 1);
+    const storer = new NStepStorer(3, 0.5, 1, 1);
+    for (let t = 0; t < 2; t++) storer.store(buffer, Float32Array.of(t), Int32Array.of(0), step(t, false, t === 1));
+    expect(stored(buffer)).toEqual([[0, 2, 2, 0.5], [1, 2, 2, 0]]);
+    const one = new ReplayBuffer(16, 1);
+    const storer1 = new NStepStorer(1, 0.5, 1, 1);
+    for (let t = 0; t < 3; t++) storer1.store(one, Float32Array.of(t), Int32Array.of(0), step(t, t === 2));
+    expect(stored(one)).toEqual([[0, 1, 1, 0], [1, 2, 2, 0], [2, 3, 3, 1]]);
   });
 });
