@@ -6,11 +6,14 @@
  * Export copies the experiment's rows, ids unchanged, into a fresh database file written beside the target and
  * renamed into place. Import checks the file (a Distill Studio database, not from a newer version), then copies
  * all its rows into this database in one transaction, shifting every id past this database's largest so that
- * nothing collides; any failure rolls the whole import back.
+ * nothing collides; any failure rolls the whole import back. A file from an older schema version is copied
+ * (VACUUM INTO, the file itself untouched), the copy upgraded, and imported from.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { DatabaseOpenError } from './errors.ts';
 import { openDatabase } from './open.ts';
 
 /** Tables in copy order, with the table each foreign-key column points to (ids are shifted by that table's offset). */
@@ -136,11 +139,25 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
     },
 
     importFile(file) {
-      const source = path.resolve(file);
-      if (!fs.existsSync(source)) throw new Error(`${source}: no such file`);
-      if (ownFile !== ':memory:' && fs.realpathSync(source) === fs.realpathSync(path.resolve(ownFile))) throw new Error(`${source}: cannot import the database into itself`);
-      // Refuses foreign, corrupt and newer files with their own messages, and changes nothing in them.
-      openDatabase(source, { readonly: true }).close();
+      const named = path.resolve(file);
+      if (!fs.existsSync(named)) throw new Error(`${named}: no such file`);
+      if (ownFile !== ':memory:' && fs.realpathSync(named) === fs.realpathSync(path.resolve(ownFile))) throw new Error(`${named}: cannot import the database into itself`);
+      let source = named;
+      let upgraded: string | null = null;
+      try {
+        // Refuses foreign, corrupt and newer files with their own messages, and changes nothing in them.
+        openDatabase(named, { readonly: true }).close();
+      } catch (err) {
+        if (!(err instanceof DatabaseOpenError && err.reason === 'needs-upgrade')) throw err;
+        upgraded = source = path.join(os.tmpdir(), `distill-studio-import-${process.pid}-${Date.now()}.db`);
+        const old = new (db.constructor as typeof Database)(named, { readonly: true, fileMustExist: true });
+        try {
+          old.prepare('VACUUM INTO ?').run(upgraded);
+        } finally {
+          old.close();
+        }
+        openDatabase(upgraded).close(); // migrates the copy
+      }
       db.prepare('ATTACH DATABASE ? AS src').run(source);
       try {
         return db.transaction(() => {
@@ -156,14 +173,15 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
           }
           for (const t of TABLES) copyTable(db, 'src', 'main', t, offsets, '1', {});
           // No process of this machine runs an imported run: one exported while running is interrupted here.
-          db.prepare(`UPDATE main.runs SET status = 'interrupted', owner_pid = NULL, error = ? WHERE id > ? AND status = 'running'`).run(`it was running when exported (imported from ${path.basename(source)}); resume it to continue`, offsets.runs);
+          db.prepare(`UPDATE main.runs SET status = 'interrupted', owner_pid = NULL, error = ? WHERE id > ? AND status = 'running'`).run(`it was running when exported (imported from ${path.basename(named)}); resume it to continue`, offsets.runs);
           const ids = db.prepare('SELECT id FROM src.experiments ORDER BY id').pluck().all() as number[];
           const bad = db.pragma('foreign_key_check') as unknown[];
-          if (bad.length > 0) throw new Error(`${source}: the file's rows do not fit together (${bad.length} broken references); nothing was imported`);
+          if (bad.length > 0) throw new Error(`${named}: the file's rows do not fit together (${bad.length} broken references); nothing was imported`);
           return ids.map((i) => i + offsets.experiments);
         })();
       } finally {
         db.prepare('DETACH DATABASE src').run();
+        if (upgraded) for (const f of [upgraded, `${upgraded}-wal`, `${upgraded}-shm`]) fs.rmSync(f, { force: true });
       }
     },
   };

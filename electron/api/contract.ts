@@ -22,6 +22,11 @@ import { IPC_EVENT_NAMES, PRELOAD_GLOBAL, REQUEST_NAMES, type IpcResult, type Pr
 
 export { ExperimentSpecSchema, type ExperimentSpec };
 export { PRELOAD_GLOBAL, REQUEST_NAMES, type IpcResult, type PreloadBridge };
+/**
+ * The student-settings rules the designer needs to agree with the schema: which fields apply to a row's method,
+ * data mode and α (a field that does not apply is an error in the spec), and the default method/mode pairing.
+ */
+export { defaultMethod, defaultMode, defaultSoftLoss, fieldInapplicability, STUDENT_METHODS, DATA_MODES } from '../../core/distill/config.ts';
 
 /** Bumped when a request or event changes incompatibly; the browser client checks it at connect. */
 export const API_VERSION = 1;
@@ -110,7 +115,8 @@ export interface RunView {
     readonly tau: number;
     readonly softLoss: string;
     readonly hardLoss: string;
-    readonly source: string;
+    /** supervised | retrieval | teacher: where the soft targets come from. */
+    readonly method: string;
     readonly mode: string;
     readonly steps: number;
   } | null;
@@ -199,6 +205,10 @@ export interface Catalog {
   /** Student config fields (without env and seed). */
   readonly studentFields: readonly FieldInfo[];
   /** Student defaults per data mode. */
+  /**
+   * Student defaults per "method/mode" pair (e.g. "retrieval/online"), and per mode alone ("offline",
+   * "online": the mode's default method).
+   */
   readonly studentDefaults: Readonly<Record<string, Record<string, unknown>>>;
   /** A complete, valid starting spec per env. */
   readonly specTemplates: Readonly<Record<string, ExperimentSpec>>;
@@ -324,7 +334,7 @@ export interface EventMap {
   /** Throttled progress of a running run (at most a few per second per run). */
   runProgress: { readonly runId: number; readonly experimentId: number | null; readonly backend: string | null; readonly progress: RunProgress };
   /** New metric points of a run, batched and throttled (a few batches per second per run). */
-  metricPoints: { readonly runId: number; readonly points: readonly { readonly key: string; readonly step: number; readonly value: number }[] };
+  metricPoints: { readonly runId: number; readonly points: readonly { readonly key: string; readonly step: number; readonly value: number; readonly unit?: StepUnit }[] };
   /** An experiment was created, imported, deleted or its runs were (re)queued. */
   experimentsChanged: { readonly experimentId: number; readonly change: 'created' | 'deleted' | 'updated' };
 }

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runJob, type JobSpec } from '../../core/experiment/jobs.ts';
 import { selectBackend, type BackendName } from '../../core/nn/backend.ts';
 import { RunClaimError } from '../../db/index.ts';
+import { CancelledError } from '../../core/training/errors.ts';
 import { openJobStore } from './db-store.ts';
 import type { HostMessage, JobProgress, MetricPoint, WorkerInit, WorkerMessage } from './protocol.ts';
 
@@ -103,7 +104,7 @@ async function execute(job: JobSpec): Promise<void> {
   } catch (err) {
     metrics.flush();
     const e = err as Error;
-    if (e.name === 'AbortError') {
+    if (err instanceof CancelledError) {
       store.markCancelled(job.runId);
       send({ type: 'cancelled', runId: job.runId });
     } else {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { DqnConfigSchema } from '../../core/dqn/config.ts';
 import { PRESET_NAMES, presetConfig } from '../../core/dqn/presets.ts';
-import { StudentConfigBase, studentDefaults } from '../../core/distill/config.ts';
+import { DATA_MODES, STUDENT_METHODS, StudentConfigBase, defaultMethod, studentDefaults } from '../../core/distill/config.ts';
 import { ENV_IDS, ENV_SPECS } from '../../core/envs/index.ts';
 import { parseExperimentSpec } from '../../core/experiment/spec.ts';
 import { METRIC_KEYS } from '../../core/metrics.ts';
@@ -146,9 +146,22 @@ export function buildCatalog(selectedBackend: string | null): Catalog {
     presetDocs: PRESET_DOCS,
     teacherFields: fieldsOf(DqnConfigSchema, ['env', 'seed']),
     studentFields: fieldsOf(StudentConfigBase, ['env', 'seed']),
-    studentDefaults: { offline: { ...studentDefaults('CartPole-v1', 'offline') }, online: { ...studentDefaults('CartPole-v1', 'online') } },
+    studentDefaults: studentDefaultsCatalog(),
     specTemplates: Object.fromEntries(ENV_IDS.map((env) => [env, specTemplate(env)])),
     metricKeys: Object.values(METRIC_KEYS).map((key) => ({ key, doc: METRIC_DOCS[key] ?? key, unit: 'per_role' as const })),
     backends: { available: installedBackends(), selected: selectedBackend },
   };
+}
+
+/** Student defaults per "method/mode" pair that the schema accepts, and per mode (with the mode's default method). */
+function studentDefaultsCatalog(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const method of STUDENT_METHODS) {
+    for (const mode of DATA_MODES) {
+      if ((method === 'supervised' && mode === 'online') || (method === 'retrieval' && mode === 'offline')) continue;
+      out[`${method}/${mode}`] = { ...studentDefaults(method, mode) };
+    }
+  }
+  for (const mode of DATA_MODES) out[mode] = { ...studentDefaults(defaultMethod(mode), mode) };
+  return out;
 }

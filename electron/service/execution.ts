@@ -4,6 +4,7 @@
  * (runStatus, runProgress with ETA and backend, metricPoints, experimentsChanged), throttled. When the studio
  * stops, the runs it was running or about to run become `interrupted`, so that they can be resumed.
  */
+import type { JobSummary } from '../../core/experiment/jobs.ts';
 import type { StudioDb, RunRecord } from '../../db/index.ts';
 import { RUN_PHASES, type RunPhase, type RunProgress, type StepUnit } from '../api/contract.ts';
 import type { JobProgress, MetricPoint } from '../jobs/protocol.ts';
@@ -204,7 +205,7 @@ export class Execution {
 function outcomeOf(run: RunRecord): JobOutcome {
   switch (run.status) {
     case 'completed':
-      return { status: 'completed', summary: (run.summary ?? {}) as Record<string, unknown> };
+      return { status: 'completed', summary: (run.summary ?? {}) as JobSummary };
     case 'cancelled':
       return { status: 'cancelled' };
     case 'failed':

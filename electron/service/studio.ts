@@ -211,9 +211,11 @@ export function openStudio(options: StudioOptions): Studio {
     async metricSeries({ runIds, keys, maxPoints }) {
       const out: ResponseMap['metricSeries'] = [];
       for (const runId of runIds) {
-        const unit = stepUnitOf(db.runs.get(runId));
+        const runUnit = stepUnitOf(db.runs.get(runId));
         for (const key of keys) {
           const s = db.metrics.series(runId, key as MetricKey, { maxPoints });
+          // The unit recorded with the series (schema v2); older series are in the run's budget unit.
+          const unit = s.unit ?? runUnit;
           const steps: number[] = [];
           const values: number[] = [];
           for (let i = 0; i < s.steps.length; i++) {

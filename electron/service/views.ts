@@ -83,7 +83,7 @@ export function runView(db: StudioDb, run: RunRecord, ctx: RunContext): RunView 
           tau: job.config.tau,
           softLoss: job.config.softLoss,
           hardLoss: job.config.hardLoss,
-          source: job.config.source,
+          method: job.config.method,
           mode: job.config.mode,
           steps: job.config.steps,
         }

@@ -74,6 +74,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         teacherEvalMean: s.teacherEvalMean ?? null,
         randomEvalMean: s.randomEvalMean ?? null,
         normalizedScore: num(s.normalizedScore, 4),
+        warnings: Array.isArray(s.warnings) ? s.warnings : [],
         microsecondsPerAction: num(s.microsecondsPerAction),
         envSteps: s.envSteps,
         gradientSteps: s.gradientSteps,

@@ -11,6 +11,7 @@ import { parseExperimentSpec } from '../../../core/experiment/spec.ts';
 import { isEnvId } from '../../../core/envs/index.ts';
 import { loadKnowledgeBaseFile, saveKnowledgeBaseFile } from '../../../core/kb/kb-file.ts';
 import type { KnowledgeBase } from '../../../core/kb/knowledge-base.ts';
+import { defaultMethod, defaultMode } from '../../../core/distill/config.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { saveBundle } from '../../../core/nn/bundle.ts';
 import { storedConfig } from '../../service/runs.ts';
@@ -21,11 +22,11 @@ import { listFlag, numberFlag, sizesFlag, teacherFlag, timestamp } from '../shar
 import { cancellableOnSigint, openStudioFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio sweep --teacher DIR --students "8,8;16,16;32,32" --alphas 0,0.5,1 --seeds 1,2,3
-         [--mode offline|online] [--source kb|teacher] [--soft-loss kl|mse|nll] [--steps N] [--kb FILE] [--kb-steps N]
+         [--method supervised|retrieval|teacher] [--mode offline|online] [--soft-loss kl|kl-two-sided|mse|nll] [--steps N] [--kb FILE] [--kb-steps N]
          [--no-baseline] [--jobs N] [--out DIR] [--backend NAME] [--db FILE] [--json]
   Stored as one experiment (see "runs --experiment ID"; it opens in the studio too). Baselines train each
-  student size from scratch on the same env-step budget: the KB's transitions (offline) or the KB's plus the
-  student's own (online).
+  student size from scratch on the same env-step budget: the KB's transitions (when the students learn from
+  the KB) plus the student's own (online).
   --jobs  parallel runs (default: the number of cores)
   --out   folder for sweep.json, the knowledge base and every run's model bundle (default runs/sweeps/<env>-<time>)`;
 
@@ -36,7 +37,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     alphas: { type: 'string' },
     seeds: { type: 'string' },
     mode: { type: 'string' },
-    source: { type: 'string' },
+    method: { type: 'string' },
     'soft-loss': { type: 'string' },
     steps: { type: 'string' },
     kb: { type: 'string' },
@@ -51,9 +52,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const students = listFlag('students', requireFlag('students', flags.students as string | undefined), ';', (s) => sizesFlag('students', s));
   const alphas = listFlag('alphas', requireFlag('alphas', flags.alphas as string | undefined), ',', (s) => numberFlag('alphas', s, { min: 0, max: 1 })!);
   const seeds = listFlag('seeds', requireFlag('seeds', flags.seeds as string | undefined), ',', (s) => intFlag('seeds', s, { min: 0, max: 2 ** 31 - 1 })!);
-  const mode = choiceFlag('mode', flags.mode, ['offline', 'online'] as const) ?? 'offline';
-  const source = choiceFlag('source', flags.source, ['kb', 'teacher'] as const);
-  const softLoss = choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'mse', 'nll'] as const);
+  const modeFlag = choiceFlag('mode', flags.mode, ['offline', 'online'] as const);
+  const method = choiceFlag('method', flags.method, ['supervised', 'retrieval', 'teacher'] as const) ?? defaultMethod(modeFlag);
+  const mode = modeFlag ?? defaultMode(method);
+  const softLoss = choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'kl-two-sided', 'mse', 'nll'] as const);
   const steps = intFlag('steps', flags.steps, { min: 1, max: 1e9 });
   const kbSteps = intFlag('kb-steps', flags['kb-steps'], { min: 1, max: 50_000_000 }) ?? 20_000;
   const jobs = intFlag('jobs', flags.jobs, { min: 1, max: 64 }) ?? os.availableParallelism();
@@ -77,11 +79,11 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'sweeps', `${env}-${timestamp()}`));
   const studentSteps = steps ?? (mode === 'offline' ? 10_000 : 30_000);
   const kbSize = kb?.size ?? kbSteps;
-  const baselineSteps = flags['no-baseline'] === true ? null : kbSize + (mode === 'online' ? studentSteps : 0);
+  const baselineSteps = flags['no-baseline'] === true ? null : (method !== 'teacher' || mode === 'offline' ? kbSize : 0) + (mode === 'online' ? studentSteps : 0);
   let spec;
   try {
     spec = parseExperimentSpec(
-      sweepSpec({ name: `sweep ${env} ${path.basename(teacherDir)}`, env, teacherModel: teacherDir, students, alphas, seeds, mode, ...(source ? { source } : {}), ...(softLoss ? { softLoss } : {}), studentSteps, kbSteps, baselineSteps, evalEpisodes: 20 }),
+      sweepSpec({ name: `sweep ${env} ${path.basename(teacherDir)}`, env, teacherModel: teacherDir, students, alphas, seeds, method, mode, ...(softLoss ? { softLoss } : {}), studentSteps, kbSteps, baselineSteps, evalEpisodes: 20 }),
       'sweep',
     );
   } catch (err) {

@@ -90,6 +90,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       evalStd: round(e.std),
       evalCi95: round(e.ci95),
       microsecondsPerAction: round(Number(e.extra?.microsecondsPerAction)),
+      rewardThreshold: s.rewardThreshold,
+      reachedThreshold: s.reachedThreshold,
       runId: result.run.id,
       db: studio.db.file,
       model: saveBundle(out, result.model),
@@ -97,6 +99,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     if (json) io.stdout(`${JSON.stringify(summary)}\n`);
     else {
       io.stdout(`${env} seed ${seed}: greedy return ${e.mean.toFixed(1)} ± ${e.std.toFixed(1)} (95% CI ±${e.ci95.toFixed(1)}, ${evalEpisodes} episodes)\n`);
+      if (s.reachedThreshold === false) io.stdout(`below threshold: the test return is under ${env}'s reward threshold ${s.rewardThreshold}; a student distilled from this teacher learns an unsolved policy\n`);
       io.stdout(`${summary.envSteps} env steps, ${summary.gradientSteps} updates, ${wallSeconds.toFixed(1)} s on ${summary.backend}; ${summary.params} parameters\n`);
       io.stdout(`model saved to ${summary.model} and as run ${summary.runId} in ${summary.db}\n`);
     }
