@@ -177,6 +177,8 @@ export interface FieldInfo {
   readonly kind: 'integer' | 'number' | 'boolean' | 'enum' | 'integer-list' | 'string';
   readonly nullable: boolean;
   readonly options?: readonly string[];
+  /** Words a number field also accepts (e.g. radius: "auto"). */
+  readonly keywords?: readonly string[];
   readonly minimum?: number;
   readonly maximum?: number;
   /** Exclusive bounds, when the schema says so. */

@@ -51,6 +51,7 @@ const METRIC_DOCS: Record<string, string> = {
 type JsonSchema = {
   type?: string;
   enum?: unknown[];
+  const?: unknown;
   anyOf?: JsonSchema[];
   items?: JsonSchema;
   description?: string;
@@ -68,7 +69,10 @@ export function fieldsOf(schema: z.ZodType, omit: readonly string[] = []): Field
     .filter(([name]) => !omit.includes(name))
     .map(([name, raw]) => {
       const nullable = Array.isArray(raw.anyOf) && raw.anyOf.some((s) => s.type === 'null');
-      const s: JsonSchema = nullable ? { ...raw.anyOf!.find((x) => x.type !== 'null')!, description: raw.description } : raw;
+      // A number that also takes words (z.union([z.literal('auto'), z.number()])): the number, with the words as keywords.
+      const words = (raw.anyOf ?? []).filter((x) => typeof x.const === 'string').map((x) => String(x.const));
+      const numeric = (raw.anyOf ?? []).find((x) => x.type === 'number' || x.type === 'integer');
+      const s: JsonSchema = words.length > 0 && numeric ? numeric : nullable ? { ...raw.anyOf!.find((x) => x.type !== 'null')!, description: raw.description } : raw;
       const range = s.type === 'array' ? (s.items ?? {}) : s;
       const kind: FieldInfo['kind'] =
         s.enum !== undefined
@@ -84,6 +88,7 @@ export function fieldsOf(schema: z.ZodType, omit: readonly string[] = []): Field
                   : 'string';
       const info: { -readonly [K in keyof FieldInfo]: FieldInfo[K] } = { name, description: raw.description ?? s.description ?? '', kind, nullable };
       if (s.enum) info.options = s.enum.map(String);
+      if (words.length > 0 && numeric) info.keywords = words;
       if (bound(range.minimum) !== undefined) info.minimum = range.minimum;
       if (bound(range.maximum) !== undefined) info.maximum = range.maximum;
       if (bound(range.exclusiveMinimum) !== undefined) info.exclusiveMinimum = range.exclusiveMinimum;

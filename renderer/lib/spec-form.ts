@@ -94,14 +94,15 @@ export function fieldText(info: Pick<FieldInfo, 'kind'>, value: unknown): string
  * is not a number stays as text in the draft, so the schema refuses it too and Start stays disabled; the
  * message here is the friendlier one shown at the field.
  */
-export function parseFieldText(info: Pick<FieldInfo, 'kind' | 'nullable' | 'name'>, text: string): Parsed {
+export function parseFieldText(info: Pick<FieldInfo, 'kind' | 'nullable' | 'name'> & Pick<Partial<FieldInfo>, 'keywords'>, text: string): Parsed {
   const t = text.trim();
   if (t === '') return { ok: true, value: undefined };
+  if (info.keywords?.includes(t.toLowerCase())) return { ok: true, value: t.toLowerCase() };
   switch (info.kind) {
     case 'integer':
     case 'number': {
       const n = Number(t.replace(/_/g, ''));
-      if (!Number.isFinite(n)) return { ok: false, message: 'Enter a number', value: t };
+      if (!Number.isFinite(n)) return { ok: false, message: info.keywords?.length ? `Enter a number or ${info.keywords.join(' or ')}` : 'Enter a number', value: t };
       if (info.kind === 'integer' && !Number.isInteger(n)) return { ok: false, message: 'Enter a whole number', value: n };
       return { ok: true, value: n };
     }
