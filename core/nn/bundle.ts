@@ -175,7 +175,8 @@ export function decodeBundle(bundle: { modelJson: unknown; weights: Uint8Array; 
   try {
     return { network: QNetwork.fromWeights(spec, values), meta };
   } catch (err) {
-    throw new Error(`${source}/weights.bin: ${(err as Error).message}`);
+    // Shapes and values were checked above: what fails here is the tfjs side (e.g. no backend selected yet).
+    throw new Error(`${source}: could not build the network (${(err as Error).message})`);
   }
 }
 
