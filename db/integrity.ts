@@ -84,7 +84,8 @@ export function quickCheck(db: Database.Database, file: string, sizeBytes: numbe
       throw err;
     }
     if (result.length !== 1 || result[0] !== 'ok') {
-      throw corrupt(file, `quick_check${table ? ` of table ${table}` : ''} found ${result.length} problem(s), first: ${result[0]}`);
+      const first = result[0].split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('***')).slice(0, 3).join('; ');
+      throw corrupt(file, `quick_check${table ? ` of table ${table}` : ''} found problems, first: ${first.length > 300 ? `${first.slice(0, 300)}…` : first}`);
     }
   }
 }

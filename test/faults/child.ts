@@ -85,8 +85,16 @@ async function main(): Promise<unknown> {
       // status write through withBusyRetry. It must finish with every point written and no error.
       const db = openDatabase(command.db, { check: 'skip' });
       const lock = newLockWaitStats();
+      let longestWriteMs = 0;
       const buffer = createMetricBuffer({
-        write: (runId, points: { step: number; key: 'charts/epsilon'; value: number }[]) => db.withBusyTimeout(command.busyTimeoutMs, () => db.metrics.append(runId, points)),
+        write: (runId, points: readonly { step: number; key: 'charts/epsilon'; value: number }[]) => {
+          const started = Date.now();
+          try {
+            db.withBusyTimeout(command.busyTimeoutMs, () => db.metrics.append(runId, points));
+          } finally {
+            longestWriteMs = Math.max(longestWriteMs, Date.now() - started);
+          }
+        },
         retry: { stats: lock },
       });
       let step = 0;
@@ -97,7 +105,7 @@ async function main(): Promise<unknown> {
       buffer.flush({ wait: true });
       withBusyRetry('run summary', () => db.runs.setSummary(command.runId, { written: step }), { stats: lock });
       db.close();
-      return { written: step, deferred: buffer.deferred, lock };
+      return { written: step, deferred: buffer.deferred, lock, longestWriteMs };
     }
   }
 }

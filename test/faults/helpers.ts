@@ -17,8 +17,11 @@ import { expect } from 'vitest';
 export const root = path.resolve(import.meta.dirname, '../..');
 export const childScript = path.join(import.meta.dirname, 'child.ts');
 
-/** What happened to a fault case: refused (clear message, nothing written), handled (the work survived it), bad. */
-export type Outcome = 'refused' | 'handled' | 'bad';
+/**
+ * What happened to a fault case: refused (clear message, nothing written), handled (the work survived it), bad.
+ * 'control' (the fault reproduced without the fix) and 'figure' (a measurement) are notes, not cases.
+ */
+export type Outcome = 'refused' | 'handled' | 'bad' | 'control' | 'figure';
 
 export function record(suite: string, name: string, outcome: Outcome, detail?: string): void {
   const ledger = process.env.DISTILL_FAULT_LEDGER;
