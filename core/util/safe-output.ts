@@ -245,10 +245,7 @@ export function writeFileSafely(target: string, content: string | Uint8Array | (
   try {
     fd = fs.openSync(tmp, 'wx');
     if (typeof content === 'function') content(fd);
-    else {
-      const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-      for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(fd, bytes, off, bytes.byteLength - off);
-    }
+    else writeAll(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = null;
