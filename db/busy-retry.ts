@@ -207,3 +207,42 @@ export function createMetricBuffer<P>(options: MetricBufferOptions<P>): MetricBu
     },
   };
 }
+
+export interface LockTolerantOptions<S> {
+  /** Methods that must see every buffered metric point first (checkpoints, final status, deletes, close). */
+  readonly flushBefore: readonly (keyof S)[];
+  /**
+   * Runs the first, non-blocking try of a metric write with a short busy timeout (e.g. StudioDb.withBusyTimeout
+   * bound to 100 ms), so that a locked database costs the training loop milliseconds, not the full 5 s.
+   */
+  readonly firstTry?: <T>(fn: () => T) => T;
+  readonly retry?: BusyRetryOptions;
+  readonly maxPendingPoints?: number;
+}
+
+/**
+ * A job store (core/experiment/jobs.ts JobStore, or the worker's) that a transient lock never fails: metric
+ * points go through a MetricBuffer, every other method through withBusyRetry, and the methods named in
+ * `flushBefore` write the buffered points first. `flushMetrics()` writes them on demand.
+ */
+export function lockTolerantStore<P, S extends { appendMetrics(runId: number, points: readonly P[]): void }>(store: S, options: LockTolerantOptions<S>): S & { flushMetrics(): void } {
+  const firstTry = options.firstTry ?? (<T>(fn: () => T) => fn());
+  const buffer = createMetricBuffer<P>({
+    write: (runId, points) => firstTry(() => store.appendMetrics(runId, points)),
+    maxPending: options.maxPendingPoints,
+    retry: options.retry,
+  });
+  const wrapped = busyTolerant(store, { ...options.retry, except: ['appendMetrics'] as (keyof S)[] }) as S;
+  const out = { ...wrapped } as Record<string, unknown>;
+  for (const name of options.flushBefore) {
+    const inner = wrapped[name] as unknown;
+    if (typeof inner !== 'function') continue;
+    out[name as string] = (...args: unknown[]) => {
+      buffer.flush({ wait: true });
+      return (inner as (...a: unknown[]) => unknown)(...args);
+    };
+  }
+  out.appendMetrics = (runId: number, points: readonly P[]) => buffer.append(runId, points);
+  out.flushMetrics = () => void buffer.flush({ wait: true });
+  return out as S & { flushMetrics(): void };
+}

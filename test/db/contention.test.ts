@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runChunked } from '../../db/chunked-write.ts';
-import { busyTolerant, createMetricBuffer, isBusyError, newLockWaitStats, withBusyRetry } from '../../db/busy-retry.ts';
+import { busyTolerant, createMetricBuffer, isBusyError, lockTolerantStore, newLockWaitStats, withBusyRetry } from '../../db/busy-retry.ts';
 import path from 'node:path';
 import { openDatabase } from '../../db/index.ts';
 import { makeKb, tempDir } from './fixtures.ts';
@@ -113,5 +113,24 @@ describe('knowledge bases saved in chunks', () => {
     } finally {
       cleanup();
     }
+  });
+});
+
+describe('lockTolerantStore', () => {
+  it('buffers metrics, retries other writes, and flushes before a checkpoint', () => {
+    const log: string[] = [];
+    let locked = true;
+    const store = {
+      appendMetrics: (_run: number, points: readonly number[]) => {
+        if (locked) throw busy();
+        log.push(`metrics ${points.join(',')}`);
+      },
+      saveCheckpoint: (_run: number, step: number) => void log.push(`checkpoint ${step}`),
+    };
+    const tolerant = lockTolerantStore(store, { flushBefore: ['saveCheckpoint'], retry: { sleep: () => void (locked = false) } });
+    tolerant.appendMetrics(1, [1, 2]);
+    expect(log).toEqual([]);
+    tolerant.saveCheckpoint(1, 2);
+    expect(log).toEqual(['metrics 1,2', 'checkpoint 2']);
   });
 });

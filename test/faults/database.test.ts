@@ -137,6 +137,8 @@ describe('import refuses duplicates and undoes every partial import', () => {
   it('the same file twice is refused the second time, and nothing changes', () => {
     const [id] = studio.transfer.importFile(exportFile);
     expect(studio.experiments.get(id).name).toBe('large');
+    // The imported pages were folded into the database file: no large write-ahead log stays beside it.
+    expect(fs.statSync(`${studioFile}-wal`).size).toBeLessThan(1 << 20);
     expectRefused(SUITE, 'import of the same file twice', () => studio.transfer.importFile(exportFile), new RegExp(`large\\.dsx: experiment "large" \\(created .*\\) is already in this database as experiment ${id}; nothing was imported`), [studioFile]);
   });
 
