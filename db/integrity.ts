@@ -171,17 +171,31 @@ class GuardedStatement {
   }
 }
 
+/**
+ * Files found corrupt by any connection of this thread: every other connection to the same file refuses its
+ * writes too (a worker thread has its own registry; its runs fail with the message, which reaches the host).
+ */
+const corruptFiles = new Map<string, DatabaseCorruptError>();
+
+/** The corruption a connection of this thread met in `file`, if any. */
+export function knownCorruption(file: string): DatabaseCorruptError | null {
+  return corruptFiles.get(file) ?? null;
+}
+
 class CorruptionGuard {
-  error: DatabaseCorruptError | null = null;
   constructor(readonly file: string) {}
+  get error(): DatabaseCorruptError | null {
+    return corruptFiles.get(this.file) ?? null;
+  }
   /** Records a corruption error (and returns the error to throw). */
   seen(err: unknown): unknown {
-    if (!isCorruptionError(err)) return err;
-    this.error ??= err instanceof DatabaseCorruptError ? err : new DatabaseCorruptError(this.file, (err as Error).message);
-    return this.error;
+    if (!isCorruptionError(err) || this.file === ':memory:') return err;
+    if (!corruptFiles.has(this.file)) corruptFiles.set(this.file, err instanceof DatabaseCorruptError ? err : new DatabaseCorruptError(this.file, (err as Error).message));
+    return corruptFiles.get(this.file)!;
   }
   refuseWrites(): void {
-    if (this.error) throw this.error;
+    const error = corruptFiles.get(this.file);
+    if (error) throw error;
   }
 }
 

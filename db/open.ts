@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseOpenError, isCorruptionError, type DatabaseCorruptError } from './errors.ts';
-import { checkHeader, guardCorruption, quickCheck } from './integrity.ts';
+import { checkHeader, guardCorruption, knownCorruption, quickCheck } from './integrity.ts';
 import { APPLICATION_ID, SCHEMA_VERSION, migrate } from './migrations.ts';
 import { createCheckpointsRepository, type CheckpointsRepository } from './repositories/checkpoints.ts';
 import { createExperimentsRepository, type ExperimentsRepository } from './repositories/experiments.ts';
@@ -91,6 +91,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): StudioDb 
     if (st?.isDirectory()) throw new DatabaseOpenError('not-distill-studio', where, `${where} is a folder, not a Distill Studio database`);
     if (st !== undefined && !st.isFile()) throw new DatabaseOpenError('not-distill-studio', where, `${where} is not a regular file, not a Distill Studio database`);
     size = st?.size ?? 0;
+    const known = knownCorruption(where);
+    if (known) throw new DatabaseOpenError('corrupt', where, known.message);
     checkHeader(where);
     if (!readonly) fs.mkdirSync(path.dirname(where), { recursive: true });
   }

@@ -72,6 +72,8 @@ describe('a damaged database is refused before anything is written', () => {
       expectRefused(SUITE, 'a new run after corruption was seen', () => db.runs.create({ role: 'teacher', config: {}, seed: 1 }), /nothing more will be written to it/, dbFiles(file));
       expectRefused(SUITE, 'a metric write after corruption was seen', () => db.metrics.append(student.id, [{ step: 1, key: 'charts/epsilon', value: 1 }]), /nothing more will be written to it/, dbFiles(file));
       expect(db.corruption()).toBeInstanceOf(DatabaseCorruptError);
+      // Every other connection of this process to that file is refused too.
+      expectRefused(SUITE, 'a second connection after corruption was seen', () => openDatabase(file, { check: 'skip' }), /corrupt-later\.db is corrupt/, dbFiles(file));
       // Reads of intact pages still work (the user can get at what is left).
       expect(db.runs.list().length).toBe(runs.length);
     } finally {
