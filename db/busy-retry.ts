@@ -77,6 +77,27 @@ function gaveUp(what: string, waitedMs: number, err: Error): Error {
 }
 
 /**
+ * One attempt of a retried write: the result, or how long to sleep before the next attempt. Throws what is
+ * not a lock, and the lock itself once the deadline has passed.
+ */
+function attemptOnce<T>(what: string, fn: () => T, attempt: number, started: number, options: BusyRetryOptions): { value: T } | { sleepMs: number } {
+  try {
+    const value = fn();
+    record(options.stats, attempt, started);
+    return { value };
+  } catch (err) {
+    if (!isBusyError(err)) throw err;
+    const waited = Date.now() - started;
+    if (waited >= (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS)) {
+      record(options.stats, attempt + 1, started);
+      throw gaveUp(what, waited, err as Error);
+    }
+    options.onRetry?.({ attempt: attempt + 1, waitedMs: waited, error: err as Error });
+    return { sleepMs: backoff(attempt + 1, options) };
+  }
+}
+
+/**
  * Runs `fn` (one transaction or one statement) and retries it while the database is locked. Other errors
  * pass through at once. `what` names the write in the error after the deadline.
  */
@@ -84,20 +105,9 @@ export function withBusyRetry<T>(what: string, fn: () => T, options: BusyRetryOp
   const started = Date.now();
   const sleep = options.sleep ?? sleepSync;
   for (let attempt = 0; ; attempt++) {
-    try {
-      const out = fn();
-      record(options.stats, attempt, started);
-      return out;
-    } catch (err) {
-      if (!isBusyError(err)) throw err;
-      const waited = Date.now() - started;
-      if (waited >= (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS)) {
-        record(options.stats, attempt + 1, started);
-        throw gaveUp(what, waited, err as Error);
-      }
-      options.onRetry?.({ attempt: attempt + 1, waitedMs: waited, error: err as Error });
-      sleep(backoff(attempt + 1, options));
-    }
+    const r = attemptOnce(what, fn, attempt, started, options);
+    if ('value' in r) return r.value;
+    sleep(r.sleepMs);
   }
 }
 
@@ -105,20 +115,9 @@ export function withBusyRetry<T>(what: string, fn: () => T, options: BusyRetryOp
 export async function withBusyRetryAsync<T>(what: string, fn: () => T, options: Omit<BusyRetryOptions, 'sleep'> = {}): Promise<T> {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
-    try {
-      const out = fn();
-      record(options.stats, attempt, started);
-      return out;
-    } catch (err) {
-      if (!isBusyError(err)) throw err;
-      const waited = Date.now() - started;
-      if (waited >= (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS)) {
-        record(options.stats, attempt + 1, started);
-        throw gaveUp(what, waited, err as Error);
-      }
-      options.onRetry?.({ attempt: attempt + 1, waitedMs: waited, error: err as Error });
-      await new Promise((resolve) => setTimeout(resolve, backoff(attempt + 1, options)));
-    }
+    const r = attemptOnce(what, fn, attempt, started, options);
+    if ('value' in r) return r.value;
+    await new Promise((resolve) => setTimeout(resolve, r.sleepMs));
   }
 }
 

@@ -111,6 +111,26 @@ class ChunkedWriter {
   }
 }
 
+/** What the step loop needs from its driver: a BEGIN (retried while locked), or a gap between transactions. */
+type Need = { readonly kind: 'begin' } | { readonly kind: 'pause'; readonly ms: number; readonly after: () => void };
+
+/** The step loop, once for both drivers: runs the steps and yields what must wait (begin, gaps). */
+function* stepLoop(db: Database.Database, w: ChunkedWriter, steps: Iterable<ChunkStep>): Generator<Need, void, void> {
+  for (const step of steps) {
+    if (step === 'commit') {
+      w.commit();
+      continue;
+    }
+    if (!db.inTransaction) yield { kind: 'begin' };
+    step();
+    if (w.due()) {
+      w.commit();
+      yield { kind: 'pause', ...w.pause() };
+    }
+  }
+  w.commit();
+}
+
 /** Runs the steps in short transactions, pausing between them (blocking the thread; see runChunkedAsync). */
 export function runChunked(db: Database.Database, steps: Iterable<ChunkStep>, options: ChunkedWriteOptions = {}): ChunkedWriteStats {
   const w = new ChunkedWriter(db, options);
@@ -120,21 +140,13 @@ export function runChunked(db: Database.Database, steps: Iterable<ChunkStep>, op
     return w.finish();
   }
   try {
-    for (const step of steps) {
-      if (step === 'commit') {
-        w.commit();
-        continue;
-      }
-      if (!db.inTransaction) withBusyRetry('a chunked write', () => w.begin(), { stats: options.lockStats });
-      step();
-      if (w.due()) {
-        w.commit();
-        const p = w.pause();
-        sleepSync(p.ms);
-        p.after();
+    for (const need of stepLoop(db, w, steps)) {
+      if (need.kind === 'begin') withBusyRetry('a chunked write', () => w.begin(), { stats: options.lockStats });
+      else {
+        sleepSync(need.ms);
+        need.after();
       }
     }
-    w.commit();
   } catch (err) {
     w.rollback();
     throw err;
@@ -151,21 +163,13 @@ export async function runChunkedAsync(db: Database.Database, steps: Iterable<Chu
   const w = new ChunkedWriter(db, options);
   if (w.nested) throw new Error('runChunkedAsync: the connection is inside a transaction; a chunked write needs a connection of its own');
   try {
-    for (const step of steps) {
-      if (step === 'commit') {
-        w.commit();
-        continue;
-      }
-      if (!db.inTransaction) await withBusyRetryAsync('a chunked write', () => w.begin(), { stats: options.lockStats });
-      step();
-      if (w.due()) {
-        w.commit();
-        const p = w.pause();
-        await new Promise((resolve) => setTimeout(resolve, p.ms));
-        p.after();
+    for (const need of stepLoop(db, w, steps)) {
+      if (need.kind === 'begin') await withBusyRetryAsync('a chunked write', () => w.begin(), { stats: options.lockStats });
+      else {
+        await new Promise((resolve) => setTimeout(resolve, need.ms));
+        need.after();
       }
     }
-    w.commit();
   } catch (err) {
     w.rollback();
     throw err;

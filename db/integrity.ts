@@ -105,6 +105,15 @@ class GuardedStatement {
   ) {
     this.writes = !inner.readonly;
   }
+  /** Refuses a write after corruption was seen, and records corruption met by this call. */
+  private call<T>(fn: () => T): T {
+    if (this.writes) this.guard.refuseWrites();
+    try {
+      return fn();
+    } catch (err) {
+      throw this.guard.seen(err);
+    }
+  }
   get source(): string {
     return this.inner.source;
   }
@@ -115,28 +124,13 @@ class GuardedStatement {
     return this.inner.readonly;
   }
   run(...params: unknown[]) {
-    if (this.writes) this.guard.refuseWrites();
-    try {
-      return this.inner.run(...params);
-    } catch (err) {
-      throw this.guard.seen(err);
-    }
+    return this.call(() => this.inner.run(...params));
   }
   get(...params: unknown[]) {
-    if (this.writes) this.guard.refuseWrites();
-    try {
-      return this.inner.get(...params);
-    } catch (err) {
-      throw this.guard.seen(err);
-    }
+    return this.call(() => this.inner.get(...params));
   }
   all(...params: unknown[]) {
-    if (this.writes) this.guard.refuseWrites();
-    try {
-      return this.inner.all(...params);
-    } catch (err) {
-      throw this.guard.seen(err);
-    }
+    return this.call(() => this.inner.all(...params));
   }
   *iterate(...params: unknown[]) {
     if (this.writes) this.guard.refuseWrites();

@@ -50,6 +50,16 @@ export function snapshot(p: string): Record<string, string> {
   return out;
 }
 
+/** Judges a refusal: recorded, then asserted (a bad outcome fails the test). */
+function judgeRefusal(suite: string, name: string, error: Error | null, message: RegExp, before: unknown[], after: unknown[]): Error {
+  const ok = error !== null && message.test(error.message) && JSON.stringify(before) === JSON.stringify(after);
+  record(suite, name, ok ? 'refused' : 'bad', error ? error.message : 'not refused');
+  expect(error, `${name}: was not refused`).not.toBeNull();
+  expect(error!.message).toMatch(message);
+  expect(after, `${name}: files changed after a refusal`).toEqual(before);
+  return error!;
+}
+
 /**
  * A case that must be refused: `act` throws an error whose message matches `message`, and every path in
  * `unchanged` is byte for byte as before. Records the outcome either way (a bad outcome then fails the test).
@@ -62,13 +72,7 @@ export function expectRefused(suite: string, name: string, act: () => unknown, m
   } catch (err) {
     error = err as Error;
   }
-  const after = unchanged.map(snapshot);
-  const ok = error !== null && message.test(error.message) && JSON.stringify(before) === JSON.stringify(after);
-  record(suite, name, ok ? 'refused' : 'bad', error ? error.message : 'not refused');
-  expect(error, `${name}: was not refused`).not.toBeNull();
-  expect(error!.message).toMatch(message);
-  expect(after, `${name}: files changed after a refusal`).toEqual(before);
-  return error!;
+  return judgeRefusal(suite, name, error, message, before, unchanged.map(snapshot));
 }
 
 /** Async variant of expectRefused. */
@@ -80,13 +84,7 @@ export async function expectRefusedAsync(suite: string, name: string, act: () =>
   } catch (err) {
     error = err as Error;
   }
-  const after = unchanged.map(snapshot);
-  const ok = error !== null && message.test(error.message) && JSON.stringify(before) === JSON.stringify(after);
-  record(suite, name, ok ? 'refused' : 'bad', error ? error.message : 'not refused');
-  expect(error, `${name}: was not refused`).not.toBeNull();
-  expect(error!.message).toMatch(message);
-  expect(after, `${name}: files changed after a refusal`).toEqual(before);
-  return error!;
+  return judgeRefusal(suite, name, error, message, before, unchanged.map(snapshot));
 }
 
 /** Records a case the system had to survive (a kill, a lock, a full disk): `check` asserts the good outcome. */
