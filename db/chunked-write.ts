@@ -25,12 +25,20 @@ export interface ChunkedWriteOptions {
   readonly onBegin?: () => void;
   /** Lock-wait statistics of this writer's own BEGINs. */
   readonly lockStats?: LockWaitStats;
+  /**
+   * Fold the write-ahead log into the database file in every gap (a PASSIVE checkpoint, which takes no lock
+   * from writers) instead of SQLite's automatic checkpoint at the end of a commit: the log stays small during a
+   * long write, and the time a commit holds the lock is not inflated by the checkpoint.
+   */
+  readonly checkpointInGaps?: boolean;
 }
 
 export interface ChunkedWriteStats {
   transactions: number;
   /** Longest time one of our transactions held the write lock (ms). */
   longestTransactionMs: number;
+  /** Longest single step (ms): a step longer than targetMs means the steps are too coarse. */
+  longestStepMs: number;
   /** Wall time of the whole write (ms), pauses included. */
   totalMs: number;
 }
@@ -42,18 +50,24 @@ export type ChunkStep = (() => void) | 'commit';
 const CONTENTION_MEMORY = 8;
 
 class ChunkedWriter {
-  readonly stats: ChunkedWriteStats = { transactions: 0, longestTransactionMs: 0, totalMs: 0 };
+  readonly stats: ChunkedWriteStats = { transactions: 0, longestTransactionMs: 0, longestStepMs: 0, totalMs: 0 };
   private readonly started = Date.now();
   private txStart = 0;
   private open = false;
   private contention = 0;
   private readonly dataVersion: Database.Statement;
 
+  private readonly autoCheckpoint: number | null = null;
+
   constructor(
     private readonly db: Database.Database,
     private readonly options: ChunkedWriteOptions,
   ) {
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    if (options.checkpointInGaps && !db.inTransaction) {
+      this.autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+      db.pragma('wal_autocheckpoint = 0');
+    }
   }
 
   /** Whether the caller is already inside a transaction: then nothing can be committed early. */
@@ -66,6 +80,10 @@ class ChunkedWriter {
     this.open = true;
     this.txStart = Date.now();
     this.options.onBegin?.();
+  }
+
+  stepTook(ms: number): void {
+    if (ms > this.stats.longestStepMs) this.stats.longestStepMs = Math.round(ms);
   }
 
   /** Whether the open transaction has run long enough to be committed. */
@@ -94,6 +112,7 @@ class ChunkedWriter {
 
   /** The gap to leave before the next transaction, and a probe to call after it. */
   pause(): { ms: number; after: () => void } {
+    if (this.autoCheckpoint !== null) this.db.pragma('wal_checkpoint(PASSIVE)');
     const before = this.dataVersion.get() as number;
     const ms = this.contention > 0 ? (this.options.busyPauseMs ?? 120) : (this.options.quietPauseMs ?? 15);
     return {
@@ -106,8 +125,14 @@ class ChunkedWriter {
   }
 
   finish(): ChunkedWriteStats {
+    this.restore();
     this.stats.totalMs = Date.now() - this.started;
     return this.stats;
+  }
+
+  /** Puts SQLite's automatic checkpoint back (also after a failure). */
+  restore(): void {
+    if (this.autoCheckpoint !== null && this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.autoCheckpoint}`);
   }
 }
 
@@ -122,7 +147,9 @@ function* stepLoop(db: Database.Database, w: ChunkedWriter, steps: Iterable<Chun
       continue;
     }
     if (!db.inTransaction) yield { kind: 'begin' };
+    const t = performance.now();
     step();
+    w.stepTook(performance.now() - t);
     if (w.due()) {
       w.commit();
       yield { kind: 'pause', ...w.pause() };
@@ -149,6 +176,7 @@ export function runChunked(db: Database.Database, steps: Iterable<ChunkStep>, op
     }
   } catch (err) {
     w.rollback();
+    w.restore();
     throw err;
   }
   return w.finish();
@@ -172,6 +200,7 @@ export async function runChunkedAsync(db: Database.Database, steps: Iterable<Chu
     }
   } catch (err) {
     w.rollback();
+    w.restore();
     throw err;
   }
   return w.finish();

@@ -441,7 +441,7 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
     return {
       conn,
       steps: importSteps(conn, source, state),
-      chunking: { ...options.chunking, lockStats: lock, onBegin: () => conn.pragma('defer_foreign_keys = ON') } satisfies ChunkedWriteOptions,
+      chunking: { checkpointInGaps: !memory, ...options.chunking, lockStats: lock, onBegin: () => conn.pragma('defer_foreign_keys = ON') } satisfies ChunkedWriteOptions,
       fail,
       finish: (stats: ChunkedWriteStats): number[] => {
         if (options.stats) Object.assign(options.stats, stats, { lock });

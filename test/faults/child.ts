@@ -44,7 +44,7 @@ async function main(): Promise<unknown> {
     }
     case 'import': {
       const db = openDatabase(command.db);
-      const stats = { transactions: 0, longestTransactionMs: 0, totalMs: 0, lock: newLockWaitStats() };
+      const stats = { transactions: 0, longestTransactionMs: 0, longestStepMs: 0, totalMs: 0, lock: newLockWaitStats() };
       try {
         const ids = db.transfer.importFile(command.file, { stats });
         return { ids, stats };
