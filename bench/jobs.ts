@@ -7,14 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { presetConfig } from '../core/dqn/presets.ts';
-import { openDatabase } from '../db/index.ts';
-import { createRunner, submitRuns, type StoredRunConfig } from '../electron/jobs/orchestrator.ts';
+import type { StoredRunConfig } from '../electron/service/runs.ts';
+import { openStudio } from '../electron/service/studio.ts';
 
 export async function benchJobs(options: { quick: boolean }): Promise<Record<string, string | number>[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-jobs-'));
-  const db = openDatabase(path.join(dir, 'studio.db'));
+  const dbFile = path.join(dir, 'studio.db');
   const steps = options.quick ? 4000 : 15_000;
-  const makeRun = (seed: number) => {
+  const makeRun = (db: ReturnType<typeof openStudio>['db'], seed: number) => {
     const train = { ...presetConfig('CartPole-v1', 'default'), env: 'CartPole-v1' as const, seed, totalSteps: steps, evalEvery: 5000, evalEpisodes: 5 };
     const config: StoredRunConfig = { env: 'CartPole-v1', name: `teacher ${seed}`, job: { kind: 'teacher', train, kb: { steps: 1000, epsilon: 0.05, seed }, evalEpisodes: 5, replays: 0 } };
     return db.runs.create({ role: 'teacher', config, seed }).id;
@@ -22,19 +22,19 @@ export async function benchJobs(options: { quick: boolean }): Promise<Record<str
   const rows: Record<string, string | number>[] = [];
   try {
     for (const parallel of [1, 2]) {
-      const ids = Array.from({ length: parallel }, (_, i) => makeRun(i + 1));
-      const runner = createRunner(db, { poolSize: parallel });
+      const studio = openStudio({ dbFile, poolSize: parallel });
+      const ids = Array.from({ length: parallel }, (_, i) => makeRun(studio.db, i + 1));
       // Workers start (and load tfjs) before the clock starts.
-      await new Promise((r) => setTimeout(r, 1500));
+      await studio.warmUp();
       const lag = monitorEventLoopDelay({ resolution: 5 });
       let progressEvents = 0;
-      runner.on('progress', () => progressEvents++);
+      studio.on('runProgress', () => progressEvents++);
       lag.enable();
       const t0 = performance.now();
-      const outcomes = await Promise.all(submitRuns(db, runner, ids));
+      const outcomes = await studio.execute(ids);
       const wall = (performance.now() - t0) / 1000;
       lag.disable();
-      await runner.close();
+      await studio.close();
       rows.push({
         'runs at once': parallel,
         'env steps per run': steps,
@@ -47,7 +47,6 @@ export async function benchJobs(options: { quick: boolean }): Promise<Record<str
       });
     }
   } finally {
-    db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return rows;

@@ -1,7 +1,14 @@
 /**
- * `npm run bench [-- --only a,b] [-- --quick]`: micro and macro benchmarks of the studio on this machine.
- * Prints a table per section and writes everything, with the machine's description, to
- * bench/results/<date>-<quick|full>.json. Sections: train-step, forward, env, retrieval, db, jobs, teacher.
+ * `npm run bench [-- --only a,b] [-- --quick] [-- --seeds 1,2,3] [-- --peer FILE]`: micro and macro benchmarks
+ * of the studio on this machine. Prints a table per section and writes everything, with the machine's
+ * description and load, to bench/results/<date>-<quick|full>.json. Sections: perf (the studio against the
+ * PyTorch peer, run in the same process tree: bench/perf.ts), train-step, forward, env, retrieval, db, jobs,
+ * studio, teacher, sweep (batch size × updates: bench/sweep.ts), ui, import, export. A run that includes perf also writes its
+ * table to bench/results/LATEST.md (linked from the README).
+ *
+ *   npm run bench                          everything
+ *   npm run bench -- --only perf           the peer comparison alone (seeds 1,2,3)
+ *   npm run bench -- --only perf --quick   a quick look (seed 1, batch 128 only)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,16 +20,16 @@ import { TdLearner } from '../core/dqn/td-learner.ts';
 import { trainTeacher } from '../core/dqn/train-teacher.ts';
 import { ENV_IDS, VectorEnv, createEnv } from '../core/envs/index.ts';
 import { episodeSeeds, evaluatePolicy } from '../core/eval/evaluate.ts';
-import { selectBackend } from '../core/nn/backend.ts';
+import { selectBackend, type BackendName } from '../core/nn/backend.ts';
 import { QNetwork } from '../core/nn/q-network.ts';
 import { Rng } from '../core/util/rng.ts';
 import { APP_VERSION } from '../core/version.ts';
 
 const { values: flags } = parseArgs({
-  options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' } },
+  options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' }, peer: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'teacher'] as const;
+const SECTIONS = ['perf', 'train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'studio', 'teacher', 'sweep', 'ui', 'import', 'export'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -55,7 +62,8 @@ function timeIt(fn: () => void, iters: number, warmup = Math.max(3, iters / 10))
   return { median: samples[samples.length >> 1], mean: samples.reduce((a, b) => a + b, 0) / samples.length };
 }
 
-const backend = await selectBackend((flags.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+const backend = await selectBackend(flags.backend === undefined ? 'auto' : (flags.backend as BackendName));
+const loadAtStart = os.loadavg();
 const machine = {
   host: os.hostname(),
   cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -67,6 +75,21 @@ const machine = {
   appVersion: APP_VERSION,
 };
 console.log(`Distill Studio bench — ${machine.cpu} × ${machine.cores}, ${machine.memoryGiB} GiB, Node ${machine.node}, backend ${backend.name}`);
+console.log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} (the bench uses one core; more than ~1 means others are running)`);
+
+let perfTable: Row[] | null = null;
+if (only.has('perf')) {
+  const { benchPerf } = await import('./perf.ts');
+  const { findPeer, PEER_INSTALL } = await import('./peer.ts');
+  const seeds = (flags.seeds ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
+  const perf = await benchPerf({ quick, seeds, peer: findPeer(flags.peer), log: (line) => console.log(line) });
+  results.perfDetails = [perf.details as Row];
+  table('tfjs engine vs fused engine: Adam step ms (MSE regression, MLP 4-H-H-2)', perf.details.adamStepEngines as Row[]);
+  table('CartPole teachers (per seed)', perf.details.teachers as Row[]);
+  table('studio vs PyTorch peer (times; ours/peer < 1 means we are faster)', perf.rows);
+  if (perf.peerPresent) perfTable = perf.rows;
+  else console.log(`\nThe PyTorch peer did not run (${String(perf.details.peer)}), so there are no ratios and bench/results/LATEST.md is left as it was.\nInstall it with: ${PEER_INSTALL}`);
+}
 
 if (only.has('train-step')) {
   const rows: Row[] = [];
@@ -79,7 +102,7 @@ if (only.has('train-step')) {
       const buffer = new ReplayBuffer(4096, 4);
       for (let i = 0; i < 4096; i++) buffer.add(Float32Array.from([rng.normal(), rng.normal(), rng.normal(), rng.normal()]), rng.int(2), 1, Float32Array.from([rng.normal(), rng.normal(), rng.normal(), rng.normal()]), rng.random() < 0.05);
       const batch = buffer.sample(rng, buffer.allocateBatch(b));
-      // Adam on the online net only, as the peer's microbench (plain MSE regression step).
+      // A TD step with MSE and no clipping on a fixed batch (the peer's plain regression step is in `perf`).
       const mse = new TdLearner(online, target, { gamma: 0.99, loss: 'mse', doubleDqn: false, maxGradNorm: 0, learningRate: 1e-3, adamEpsilon: 1e-8 });
       const adam = timeIt(() => mse.step(batch), quick ? 30 : 200);
       mse.drainStats();
@@ -87,7 +110,7 @@ if (only.has('train-step')) {
       const dqn = new TdLearner(online, target, { gamma: 0.99, loss: 'huber', doubleDqn: false, maxGradNorm: 10, learningRate: 1e-3, adamEpsilon: 1e-8 });
       const full = timeIt(() => dqn.step(buffer.sample(rng, batch)), quick ? 30 : 200);
       dqn.drainStats();
-      rows.push({ hidden: h, batch: b, params: online.paramCount, 'Adam step, MSE, fixed batch ms': adam.median, 'DQN update ms (sample+target+Huber+clip)': full.median, 'updates/s': 1000 / full.median });
+      rows.push({ engine: online.engine, hidden: h, batch: b, params: online.paramCount, 'TD step (MSE, no clip), fixed batch ms': adam.median, 'DQN update ms (sample+target+Huber+clip)': full.median, 'updates/s': 1000 / full.median });
       mse.dispose();
       dqn.dispose();
       online.dispose();
@@ -104,7 +127,7 @@ if (only.has('forward')) {
     for (const b of [1, 32]) {
       const obs = new Float32Array(4 * b).map((_, i) => Math.sin(i));
       const t = timeIt(() => net.act(obs, b), quick ? 200 : 2000);
-      rows.push({ hidden: h, batch: b, 'ms per call (median)': t.median, 'µs per observation': (t.median * 1000) / b });
+      rows.push({ engine: net.engine, hidden: h, batch: b, 'ms per call (median)': t.median, 'µs per observation': (t.median * 1000) / b });
     }
     net.dispose();
   }
@@ -154,6 +177,13 @@ if (only.has('jobs')) {
   table('job runner: runs training at once on worker threads, host event-loop delay', await benchJobs({ quick }));
 }
 
+if (only.has('studio')) {
+  const { benchStudio } = await import('./studio.ts');
+  const r = await benchStudio({ quick });
+  table('studio process (serve): two runs training, server up, a WebSocket client subscribed; host event-loop delay', r.load);
+  table('API round trip: POST /api/metricSeries with maxPoints 2000 (median of 50 after 10 warm-up)', r.roundTrip);
+}
+
 if (only.has('teacher')) {
   const rows: Row[] = [];
   const seeds = (flags.seeds ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
@@ -178,9 +208,50 @@ if (only.has('teacher')) {
   table('CartPole-v1 teacher time-to-threshold (validation mean ≥ 475, eval time excluded)', rows);
 }
 
+if (only.has('sweep')) {
+  const { benchSweep } = await import('./sweep.ts');
+  const seeds = (flags.seeds ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
+  table('sweep: bigger batches, fewer updates (CartPole-v1 default teacher)', await benchSweep({ seeds }));
+}
+
+if (only.has('ui')) {
+  const { benchUi } = await import('./ui/run-ui.ts');
+  const ui = await benchUi({ quick });
+  table('ui: experiments list first paint in Chromium (headless, software rendering, in-memory StudioApi)', ui.list);
+  table('ui: run monitor appending live in Chromium (headless, software rendering, in-memory StudioApi)', ui.monitor);
+}
+
+if (only.has('import')) {
+  const { benchImportDistill, benchImportFidelity } = await import('./import.ts');
+  table('teachers trained by PyTorch, imported: Q-values vs torch on 400 probe states', await benchImportFidelity());
+  table('8-8 students distilled from the imported teachers (CartPole-v1, offline, 4,000 updates)', await benchImportDistill({ quick, ...(flags.seeds ? { seeds: flags.seeds.split(',').map(Number) } : {}) }));
+}
+
+if (only.has('export')) {
+  const { benchExport } = await import('./export.ts');
+  table('exported students: µs per greedy action at batch 1 (CartPole 4 → hidden → 2)', await benchExport({ quick }));
+}
+
 const dir = path.resolve(import.meta.dirname, 'results');
 fs.mkdirSync(dir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const file = path.join(dir, `${stamp}-${quick ? 'quick' : 'full'}.json`);
-fs.writeFileSync(file, `${JSON.stringify({ createdAt: new Date().toISOString(), machine, quick, results }, null, 2)}\n`);
+const load = { atStart: loadAtStart, atEnd: os.loadavg() };
+fs.writeFileSync(file, `${JSON.stringify({ createdAt: new Date().toISOString(), machine, load, quick, results }, null, 2)}\n`);
 console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+if (perfTable) {
+  const cols = Object.keys(perfTable[0]);
+  const md = [
+    `# Latest \`npm run bench\` peer comparison`,
+    '',
+    `${new Date().toISOString()} · ${machine.cpu} × ${machine.cores} · Node ${machine.node} · backend ${machine.backend} · load average ${load.atStart.map((l) => l.toFixed(2)).join(' ')} at start, ${load.atEnd.map((l) => l.toFixed(2)).join(' ')} at end${quick ? ' · quick run' : ''}`,
+    `Full results: [${path.basename(file)}](${path.basename(file)}). Times, lower is better; ratio = ours / peer.`,
+    '',
+    `| ${cols.join(' | ')} |`,
+    `|${cols.map(() => '---').join('|')}|`,
+    ...perfTable.map((r) => `| ${cols.map((c) => String(r[c] ?? '')).join(' | ')} |`),
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'LATEST.md'), md);
+  console.log(`wrote ${path.relative(process.cwd(), path.join(dir, 'LATEST.md'))}`);
+}

@@ -50,3 +50,19 @@ export function isCorruptionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'));
 }
+
+/**
+ * A run could not be claimed for execution (or reopened): another process runs it, it already ended, or it is
+ * gone. Nothing was written. `ownerPid` is the process that runs it, when known.
+ */
+export class RunClaimError extends Error {
+  override readonly name = 'RunClaimError';
+  constructor(
+    readonly runId: number,
+    readonly reason: 'running' | 'completed' | 'not-claimable',
+    message: string,
+    readonly ownerPid: number | null = null,
+  ) {
+    super(message);
+  }
+}

@@ -78,6 +78,9 @@ export const BUSY_TIMEOUT_MS = 5000;
 /** After a checkpoint, the write-ahead log is cut back to this size instead of staying as large as it grew. */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/** Environment variable naming a better-sqlite3 addon to load instead of node_modules' (Electron's ABI differs from Node's). */
+export const NATIVE_BINDING_ENV = 'DISTILL_SQLITE_BINDING';
+
 export function openDatabase(file: string, options: OpenOptions = {}): StudioDb {
   const readonly = options.readonly === true;
   if (typeof file !== 'string' || file.trim() === '') throw new DatabaseOpenError('invalid-path', String(file), 'the database path is empty; give a file name (or leave the option out for the default database)');
@@ -97,7 +100,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): StudioDb 
     if (!readonly) fs.mkdirSync(path.dirname(where), { recursive: true });
   }
 
-  const db = new Database(where, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
+  // Inside Electron the addon must be built for Electron's ABI: the launcher builds one beside node_modules and names it here.
+  const nativeBinding = process.env[NATIVE_BINDING_ENV] || undefined;
+  const db = new Database(where, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS, ...(nativeBinding ? { nativeBinding } : {}) });
   try {
     // Read the header before writing anything (journal_mode = WAL would already rewrite it).
     let version: number;

@@ -277,7 +277,7 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
     if (st === undefined) throw new Error(`${source}: no such file`);
     if (st.isDirectory()) throw new Error(`${source} is a folder; give the exported .db file`);
     if (!memory && (sameFile(source, ownFile) || ['-wal', '-shm', '-journal'].some((s) => sameFile(source, ownFile + s)))) {
-      throw new Error(`${source} is the open studio database itself; importing it into itself would duplicate every experiment (nothing was imported)`);
+      throw new Error(`${source}: cannot import the database into itself (it is the open studio database; it would duplicate every experiment); nothing was imported`);
     }
     let copyFrom = source;
     let cleanup = () => undefined as void;
@@ -348,7 +348,7 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
         overrides: {
           status: `CASE WHEN status = 'running' THEN 'interrupted' ELSE status END`,
           owner_pid: 'NULL',
-          error: `CASE WHEN status = 'running' THEN coalesce(error, 'it was running when its experiment was exported') ELSE error END`,
+          error: `CASE WHEN status = 'running' THEN ${sqlString(`it was running when exported (imported from ${path.basename(source)}); resume it to continue`)} ELSE error END`,
           teacher_model_id: 'NULL',
           kb_id: 'NULL',
         },

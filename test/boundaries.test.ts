@@ -14,12 +14,27 @@ function sourceFiles(dir: string): string[] {
 }
 
 function imports(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8');
+  return importsOf(fs.readFileSync(file, 'utf8'));
+}
+
+function importsOf(text: string): string[] {
   const found: string[] = [];
   for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g)) {
     found.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
   }
   return found;
+}
+
+/** What a renderer file imports that leaves renderer/ other than the API contract and transport, or is Node's. */
+function rendererOffences(file: string, text: string): string[] {
+  const rendererDir = path.join(root, 'renderer');
+  const allowed = new Set([path.join(root, 'electron/api/contract.ts'), path.join(root, 'electron/api/transport.ts')]);
+  return importsOf(text).filter((spec) => {
+    if (/^node:|^(fs|path|child_process|worker_threads|better-sqlite3|electron)(\/|$)/.test(spec)) return true;
+    if (!spec.startsWith('.')) return false;
+    const target = path.resolve(path.dirname(file), spec);
+    return !target.startsWith(rendererDir + path.sep) && !allowed.has(target);
+  });
 }
 
 describe('module boundaries (STYLE.md §5)', () => {
@@ -48,6 +63,25 @@ describe('module boundaries (STYLE.md §5)', () => {
   it('the boundary check sees imports (it would catch a violation)', () => {
     const sample = path.join(root, 'core', 'nn', 'tf.ts');
     expect(imports(sample)).toContain('@tensorflow/tfjs');
+  });
+
+  it('renderer/ imports from outside itself only the API contract and transport, and no Node built-in', () => {
+    const bad: string[] = [];
+    for (const f of sourceFiles(path.join(root, 'renderer'))) for (const o of rendererOffences(f, fs.readFileSync(f, 'utf8'))) bad.push(`${path.relative(root, f)} imports ${o}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('the renderer check sees a violation (core/, db/, electron internals, Node built-ins) and allows the contract', () => {
+    const file = path.join(root, 'renderer', 'views', 'X.svelte');
+    const text = `<script lang="ts">
+      import { x } from '../../core/envs/index.ts';
+      import type { Db } from '../../db/open.ts';
+      import { runner } from '../../electron/jobs/runner.ts';
+      import fs from 'node:fs';
+      import { ApiError } from '../../electron/api/contract.ts';
+      import Ok from '../components/Ok.svelte';
+    </script>`;
+    expect(rendererOffences(file, text)).toEqual(['../../core/envs/index.ts', '../../db/open.ts', '../../electron/jobs/runner.ts', 'node:fs']);
   });
 
   it('APP_VERSION equals package.json version', () => {

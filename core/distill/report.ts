@@ -6,6 +6,7 @@
 import { createEnv } from '../envs/index.ts';
 import { evaluatePolicy, type EvaluationResult } from '../eval/evaluate.ts';
 import type { KnowledgeBase } from '../kb/knowledge-base.ts';
+import type { QFunction } from '../nn/q-function.ts';
 import { argmax, type QNetwork } from '../nn/q-network.ts';
 import { Rng } from '../util/rng.ts';
 import { normalizedScore } from './alpha-schedule.ts';
@@ -18,7 +19,7 @@ export function evaluateRandomPolicy(env: string, seeds: readonly number[]): Eva
 }
 
 /** Median wall-clock µs of one greedy action at batch 1 (the latency a deployed policy sees). */
-export function measureActionLatency(net: QNetwork, calls = 300): number {
+export function measureActionLatency(net: QFunction, calls = 300): number {
   const obs = new Float32Array(net.spec.inputSize).map((_, i) => 0.01 * (i + 1));
   const out = new Int32Array(1);
   for (let i = 0; i < 20; i++) net.act(obs, 1, out);

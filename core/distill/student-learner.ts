@@ -3,9 +3,18 @@
  *   L_hard = mean_i (Q_S(s_i, a_i) − y_i)²,  y_i = r_i + γ(1 − done_i)·max_a Q_S⁻(s'_i, a)  (td, student's own
  *            target network Q_S⁻, real rewards)  or  y_i = G_i (mc, the recorded episode's return-to-go);
  *   L_soft = masked mean over the batch of the per-sample soft loss against the teacher's Q (losses.ts).
- * Targets are computed outside the gradient tape; loss parts are accumulated on-device and read back on demand.
+ * Targets are computed outside the gradient; loss parts are accumulated and read back on demand.
+ *
+ * Two implementations of the same update, picked by the student's engine: tfjs (the tape differentiates
+ * losses.ts) and fused (forward, backward and Adam in WebAssembly; the per-sample losses and ∂L/∂Q on the host
+ * with the hand-derived gradients of nn/fused/q-losses.ts). `fusedSoftLoss` maps each soft loss of losses.ts
+ * to its fused form; a parity test holds the two equal, so a change in losses.ts must be mirrored there.
  */
+import { maxTdTargets, regressionLoss, softLossRow, type SoftLossSpec } from '../nn/fused/q-losses.ts';
+import type { FusedAdam } from '../nn/fused/mlp.ts';
+import { FusedTrainer } from '../nn/fused/trainer.ts';
 import { huberMean, mseMean, selectActionValues } from '../nn/losses.ts';
+import type { AnyOptimizer } from '../nn/optimizer-state.ts';
 import type { QNetwork } from '../nn/q-network.ts';
 import { tf, type Tensor1D, type Tensor2D } from '../nn/tf.ts';
 import { combinedLoss, maskedMean, softLossPerSample, type SoftLoss } from './losses.ts';
@@ -43,10 +52,18 @@ export interface StudentStats {
   readonly steps: number;
 }
 
+interface StudentImpl {
+  readonly optimizer: AnyOptimizer;
+  step(b: StudentBatch, alpha: number): void;
+  evaluate(b: StudentBatch, alpha: number): { loss: number; hard: number; soft: number; grads: Float32Array[] };
+  drainStats(): StudentStats;
+  dispose(): void;
+}
+
 export class StudentLearner {
-  readonly optimizer: tf.AdamOptimizer;
-  private readonly sums: tf.Variable; // [loss, hard, soft]
-  private pending = 0;
+  /** Adam's state (checkpoints save and restore it through optimizer-state.ts). */
+  readonly optimizer: AnyOptimizer;
+  private readonly impl: StudentImpl;
 
   constructor(
     readonly student: QNetwork,
@@ -54,6 +71,39 @@ export class StudentLearner {
     readonly options: StudentLearnerOptions,
   ) {
     if (options.hardLoss === 'td' && target === null) throw new Error('td hard loss needs the student\'s target network');
+    if (target && target.engine !== student.engine) throw new Error(`student (${student.engine}) and target (${target.engine}) networks must be on the same engine`);
+    this.impl = student.engine === 'fused' ? new FusedStudent(student, target, options) : new TfjsStudent(student, target, options);
+    this.optimizer = this.impl.optimizer;
+  }
+
+  step(b: StudentBatch, alpha: number): void {
+    this.impl.step(b, alpha);
+  }
+
+  /** Loss parts and gradients without applying them (tests, the worked example). */
+  evaluate(b: StudentBatch, alpha: number): { loss: number; hard: number; soft: number; grads: Float32Array[] } {
+    return this.impl.evaluate(b, alpha);
+  }
+
+  drainStats(): StudentStats {
+    return this.impl.drainStats();
+  }
+
+  dispose(): void {
+    this.impl.dispose();
+  }
+}
+
+class TfjsStudent implements StudentImpl {
+  readonly optimizer: tf.AdamOptimizer;
+  private readonly sums: tf.Variable; // [loss, hard, soft]
+  private pending = 0;
+
+  constructor(
+    private readonly student: QNetwork,
+    private readonly target: QNetwork | null,
+    private readonly options: StudentLearnerOptions,
+  ) {
     this.optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, 1e-8);
     this.sums = tf.variable(tf.zeros([3]), false);
   }
@@ -136,5 +186,94 @@ export class StudentLearner {
   dispose(): void {
     this.optimizer.dispose();
     this.sums.dispose();
+  }
+}
+
+/** The fused form of each soft loss of losses.ts (softLossPerSample). */
+export function fusedSoftLoss(options: Pick<StudentLearnerOptions, 'softLoss' | 'softActions' | 'tau'>): SoftLossSpec {
+  switch (options.softLoss) {
+    case 'kl': // KL(softmax(q_T/τ) ‖ softmax(q_S/τ))
+      return { kind: 'kl', tauTeacher: options.tau, tauStudent: options.tau, takenOnly: false, scale: 1 };
+    case 'nll': // −log softmax(q_S/τ)[argmax q_T]
+      return { kind: 'nll', tauTeacher: options.tau, tauStudent: options.tau, takenOnly: false, scale: 1 };
+    case 'mse':
+      return { kind: 'mse', tauTeacher: 1, tauStudent: 1, takenOnly: options.softActions === 'taken', scale: 1 };
+  }
+}
+
+class FusedStudent implements StudentImpl {
+  readonly optimizer: FusedAdam;
+  private readonly trainer: FusedTrainer;
+  private readonly soft: SoftLossSpec;
+  private readonly sums = [0, 0, 0]; // loss, hard, soft
+  private pending = 0;
+  private y = new Float32Array(0);
+
+  constructor(
+    private readonly student: QNetwork,
+    private readonly target: QNetwork | null,
+    private readonly options: StudentLearnerOptions,
+  ) {
+    this.trainer = new FusedTrainer(student, { learningRate: options.learningRate, epsilon: 1e-8 });
+    this.optimizer = this.trainer.optimizer;
+    this.soft = fusedSoftLoss(options);
+  }
+
+  /** Targets, losses and ∂L/∂Q, then the backward pass; returns the loss parts. */
+  private lossAndBackward(b: StudentBatch, alpha: number): { loss: number; hard: number; soft: number } {
+    const B = b.size;
+    const A = this.student.spec.outputSize;
+    let y: ArrayLike<number>;
+    if (this.options.hardLoss === 'mc') {
+      if (!b.returns) throw new Error('mc hard loss needs returns in the batch');
+      y = b.returns;
+    } else {
+      if (!b.rewards || !b.nextObs || !b.terminated) throw new Error('td hard loss needs rewards, nextObs and terminated in the batch');
+      if (this.y.length < B) this.y = new Float32Array(B);
+      y = maxTdTargets(this.target!.qValues(b.nextObs, B), b.rewards, b.terminated, this.options.gamma, B, A, this.y);
+    }
+    const { q, dq } = this.trainer.forward(b.obs, B);
+    const a = Math.fround(alpha);
+    const hard = regressionLoss(this.options.hardError === 'huber' ? 'huber' : 'mse', q, y, b.actions, B, A, dq, a);
+    // Masked mean over the rows that have a soft target: (Σ m_i ℓ_i) / max(Σ m_i, 1).
+    let maskSum = 0;
+    for (let i = 0; i < B; i++) maskSum += b.softMask[i];
+    const denom = Math.max(maskSum, 1);
+    const softWeight = Math.fround(1 - a);
+    const rowWeight = Math.fround(softWeight / denom); // ∂L/∂(Σ m_i ℓ_i), as the tape forms it
+    let softSum = 0;
+    for (let i = 0; i < B; i++) {
+      const m = b.softMask[i];
+      if (m !== 0) softSum += m * softLossRow(this.soft, q, b.softQ, i, A, b.actions[i], dq, rowWeight * m);
+    }
+    const soft = softSum / denom;
+    this.trainer.backward();
+    return { loss: a * hard + softWeight * soft, hard, soft };
+  }
+
+  step(b: StudentBatch, alpha: number): void {
+    const l = this.lossAndBackward(b, alpha);
+    this.trainer.apply();
+    this.sums[0] += l.loss;
+    this.sums[1] += l.hard;
+    this.sums[2] += l.soft;
+    this.pending++;
+  }
+
+  evaluate(b: StudentBatch, alpha: number): { loss: number; hard: number; soft: number; grads: Float32Array[] } {
+    return { ...this.lossAndBackward(b, alpha), grads: this.trainer.gradientArrays() };
+  }
+
+  drainStats(): StudentStats {
+    const steps = this.pending;
+    this.pending = 0;
+    const [loss, hard, soft] = this.sums;
+    this.sums.fill(0);
+    if (steps === 0) return { loss: Number.NaN, hard: Number.NaN, soft: Number.NaN, steps };
+    return { loss: loss / steps, hard: hard / steps, soft: soft / steps, steps };
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
   }
 }

@@ -21,18 +21,22 @@ import { monteCarloReturns, splitKnowledgeBase } from '../kb/episodes.ts';
 import type { KnowledgeBase } from '../kb/knowledge-base.ts';
 import { METRIC_KEYS, type MetricKey } from '../metrics.ts';
 import { optimizerState, restoreOptimizer, type SavedTensor } from '../nn/optimizer-state.ts';
+import type { QFunction } from '../nn/q-function.ts';
 import { QNetwork } from '../nn/q-network.ts';
 import { KnnIndex } from '../retrieval/knn-index.ts';
 import { softTargets } from '../retrieval/soft-targets.ts';
 import { Rng } from '../util/rng.ts';
-import { AlphaSchedule } from './alpha-schedule.ts';
+import { AlphaSchedule, normalizedScore } from './alpha-schedule.ts';
 import { parseStudentConfig, type StudentConfig } from './config.ts';
 import { StudentLearner, type StudentBatch } from './student-learner.ts';
+
+/** The normalised score whose first validation `thresholdSeconds` reports. */
+export const STUDENT_SCORE_THRESHOLD = 0.95;
 
 export interface StudentInputs {
   readonly config: StudentConfig;
   /** Required for source `teacher`; its shape is checked against the env. */
-  readonly teacher?: QNetwork | null;
+  readonly teacher?: QFunction | null;
   /** Required for mode `offline` and source `kb`. */
   readonly kb?: KnowledgeBase | null;
   /** Greedy test returns of the teacher and of a random policy (normalised score, adaptive α). */
@@ -47,8 +51,15 @@ export interface StudentResult {
   readonly envSteps: number;
   readonly gradientSteps: number;
   readonly trainSeconds: number;
-  readonly evaluations: { step: number; mean: number; std: number; alpha: number }[];
+  /** Validation evaluations; `seconds`: training seconds (evaluation time excluded) when it was taken. */
+  readonly evaluations: { step: number; mean: number; std: number; alpha: number; seconds?: number }[];
   readonly selectedStep: number | null;
+  /**
+   * First validation with a normalised score ≥ 0.95 (needs teacherReturn and randomReturn): its budget step
+   * and training seconds, as the teacher's thresholdStep / thresholdSeconds. Null if never (or unknown).
+   */
+  readonly thresholdStep: number | null;
+  readonly thresholdSeconds: number | null;
   /** Row indices of the held-out KB episodes (agreement and Q-error are measured there). */
   readonly heldOutRows: Int32Array;
 }
@@ -256,7 +267,7 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
       evalMs += performance.now() - e0;
       alpha.observeStudentReturn(ev.mean);
       lastStudentReturn = ev.mean;
-      evaluations.push({ step: budget, mean: ev.mean, std: ev.std, alpha: alpha.valueAt(budget) });
+      evaluations.push({ step: budget, mean: ev.mean, std: ev.std, alpha: alpha.valueAt(budget), seconds: trainSeconds() });
       emit(budget, METRIC_KEYS.evalMeanReturn, ev.mean);
       emit(budget, METRIC_KEYS.evalStdReturn, ev.std);
       if (config.keepBest && (best === null || ev.mean > best.mean)) best = { mean: ev.mean, step: budget, weights: student.getWeights() };
@@ -348,6 +359,8 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
     if (hooks.onMetrics && metrics.length) hooks.onMetrics(metrics.splice(0));
     hooks.onProgress?.(progress());
     const finalBest = best as { mean: number; step: number; weights: Float32Array[] } | null;
+    const { teacherReturn, randomReturn } = inputs;
+    const hit = teacherReturn === undefined || randomReturn === undefined ? undefined : evaluations.find((e) => normalizedScore(e.mean, teacherReturn, randomReturn) >= STUDENT_SCORE_THRESHOLD);
     if (finalBest) student.setWeights(finalBest.weights);
     return {
       network: student,
@@ -358,6 +371,8 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
       evaluations,
       selectedStep: finalBest?.step ?? null,
       heldOutRows: split.heldOut,
+      thresholdStep: hit?.step ?? null,
+      thresholdSeconds: hit?.seconds ?? null,
     };
   } catch (err) {
     student.dispose();

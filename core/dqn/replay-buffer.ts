@@ -130,8 +130,11 @@ export class ReplayBuffer {
     for (let i = 0; i < batch.size; i++) {
       const j = rng.int(this.filled);
       batch.indices[i] = j;
-      batch.obs.set(this.obs.subarray(j * n, j * n + n), i * n);
-      batch.nextObs.set(this.nextObs.subarray(j * n, j * n + n), i * n);
+      // An element loop, not subarray().set(): rows are a few floats, and two views per row cost more than the copy.
+      for (let k = 0, from = j * n, to = i * n; k < n; k++) {
+        batch.obs[to + k] = this.obs[from + k];
+        batch.nextObs[to + k] = this.nextObs[from + k];
+      }
       batch.actions[i] = this.actions[j];
       batch.rewards[i] = this.rewards[j];
       batch.terminated[i] = this.terminated[j];

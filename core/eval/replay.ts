@@ -4,7 +4,8 @@
  * same fixed seeds as the evaluation, so teacher and student replays of a seed start from the same state.
  */
 import { createEnv } from '../envs/index.ts';
-import { argmax, type QNetwork } from '../nn/q-network.ts';
+import type { QFunction } from '../nn/q-function.ts';
+import { argmax } from '../nn/q-network.ts';
 
 export interface EpisodeReplay {
   readonly seed: number;
@@ -21,7 +22,7 @@ export interface EpisodeReplay {
   readonly qValues: Float32Array;
 }
 
-export function recordEpisode(envId: string, net: QNetwork, seed: number): EpisodeReplay {
+export function recordEpisode(envId: string, net: QFunction, seed: number): EpisodeReplay {
   const env = createEnv(envId);
   const n = env.observationSize;
   const a = env.actionCount;

@@ -17,8 +17,9 @@ import { episodeSeeds, evaluatePolicy } from '../eval/evaluate.ts';
 import { recordEpisode, type EpisodeReplay } from '../eval/replay.ts';
 import { extractKnowledge } from '../kb/extract.ts';
 import { knowledgeBaseStats, type KnowledgeBase, type KnowledgeBaseStats } from '../kb/knowledge-base.ts';
-import { decodeBundle, encodeBundle, type EncodedBundle } from '../nn/bundle.ts';
-import type { QNetwork } from '../nn/q-network.ts';
+import { loadTeacher, type StoredModel } from '../io/stored-model.ts';
+import { encodeBundle, type EncodedBundle } from '../nn/bundle.ts';
+import type { QFunction } from '../nn/q-function.ts';
 
 export interface EvaluationRecord {
   readonly kind: 'final' | 'random' | 'validation';
@@ -41,7 +42,8 @@ export interface JobStore {
   saveCheckpoint(runId: number, step: number, checkpoint: TeacherCheckpoint | StudentCheckpoint): void;
   loadCheckpoint(runId: number): TeacherCheckpoint | StudentCheckpoint | null;
   saveModel(runId: number, bundle: EncodedBundle): number;
-  loadModel(modelId: number): EncodedBundle;
+  /** A tfjs bundle, or an imported ONNX teacher (core/io/stored-model.ts). */
+  loadModel(modelId: number): StoredModel;
   modelOfRun(runId: number): number | null;
   saveKnowledgeBase(runId: number, kb: KnowledgeBase, stats: KnowledgeBaseStats): number;
   loadKnowledgeBase(kbId: number): KnowledgeBase;
@@ -59,12 +61,23 @@ export type JobSpec =
       /** Train with this config, or use an existing model (a bundle from the store). */
       readonly train: DqnConfig | null;
       readonly existingModelId?: number;
-      readonly kb: { steps: number; epsilon: number; seed: number };
+      /** Knowledge-base extraction; null when the run needs none (a stand-alone teacher, or a KB stored beforehand). */
+      readonly kb: { steps: number; epsilon: number; seed: number } | null;
       readonly evalEpisodes: number;
       readonly replays: number;
     }
   | { readonly kind: 'student'; readonly runId: number; readonly teacherRunId: number; readonly config: StudentConfig; readonly evalEpisodes: number; readonly replays: number }
-  | { readonly kind: 'baseline'; readonly runId: number; readonly teacherRunId: number; readonly config: DqnConfig; readonly evalEpisodes: number; readonly replays: number };
+  | {
+      readonly kind: 'baseline';
+      readonly runId: number;
+      /** The teacher run the normalised score is relative to; null for a baseline on its own. */
+      readonly teacherRunId: number | null;
+      /** Without a teacher run: the teacher return to normalise by (null: no normalised score). */
+      readonly teacherReturn?: number | null;
+      readonly config: DqnConfig;
+      readonly evalEpisodes: number;
+      readonly replays: number;
+    };
 
 export interface JobContext {
   readonly store: JobStore;
@@ -92,7 +105,7 @@ function evaluationRecord(kind: EvaluationRecord['kind'], step: number, e: { mea
   return { kind, step, episodes: e.returns.length, mean: e.mean, std: e.std, ci95: e.ci95, returns: e.returns, seeds: e.seeds, lengths: e.lengths, ...(extra ? { extra } : {}) };
 }
 
-function recordReplays(ctx: JobContext, runId: number, env: string, net: QNetwork, seeds: number[], count: number): void {
+function recordReplays(ctx: JobContext, runId: number, env: string, net: QFunction, seeds: number[], count: number): void {
   for (const seed of seeds.slice(0, count)) ctx.store.saveReplay(runId, recordEpisode(env, net, seed));
 }
 
@@ -117,7 +130,7 @@ async function trainDqn(runId: number, config: DqnConfig, ctx: JobContext) {
 
 async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: JobContext): Promise<JobSummary> {
   const seeds = episodeSeeds(job.evalEpisodes);
-  let network: QNetwork;
+  let network: QFunction;
   let env: string;
   let trainInfo: Record<string, unknown> = {};
   if (job.train) {
@@ -126,11 +139,12 @@ async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: Jo
     const result = await trainDqn(job.runId, config, ctx);
     network = result.network;
     trainInfo = { envSteps: result.envSteps, gradientSteps: result.gradientSteps, trainSeconds: result.trainSeconds, thresholdStep: result.thresholdStep, thresholdSeconds: result.thresholdSeconds, selectedStep: result.selectedStep };
-    ctx.store.saveModel(job.runId, encodeBundle(network, { env, backend: ctx.backend, training: { role: 'teacher', config, ...trainInfo } }));
+    ctx.store.saveModel(job.runId, encodeBundle(result.network, { env, backend: ctx.backend, training: { role: 'teacher', config, ...trainInfo } }));
   } else {
     if (job.existingModelId === undefined) throw new Error(`teacher run ${job.runId}: neither a training config nor a model`);
-    const loaded = decodeBundle(ctx.store.loadModel(job.existingModelId), `model ${job.existingModelId}`);
-    network = loaded.network;
+    // A tfjs bundle or an imported ONNX teacher (run by onnxruntime): both extract knowledge the same way.
+    const loaded = loadTeacher(ctx.store.loadModel(job.existingModelId), `model ${job.existingModelId}`);
+    network = loaded.teacher;
     env = loaded.meta.env;
   }
   try {
@@ -139,9 +153,11 @@ async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: Jo
     ctx.store.saveEvaluation(job.runId, evaluationRecord('final', Number(trainInfo.envSteps ?? 0), evaluation, { microsecondsPerAction: measureActionLatency(network) }));
     ctx.store.saveEvaluation(job.runId, evaluationRecord('random', 0, random));
     recordReplays(ctx, job.runId, env, network, seeds, job.replays);
-    const kb = extractKnowledge(network, { env: env as KnowledgeBase['meta']['env'], steps: job.kb.steps, seed: job.kb.seed, epsilon: job.kb.epsilon, teacherSource: `run ${job.runId}` });
-    const stats = knowledgeBaseStats(kb);
-    const kbId = ctx.store.saveKnowledgeBase(job.runId, kb, stats);
+    let kbInfo: { kbId: number; kbSize: number } | Record<string, never> = {};
+    if (job.kb) {
+      const kb = extractKnowledge(network, { env: env as KnowledgeBase['meta']['env'], steps: job.kb.steps, seed: job.kb.seed, epsilon: job.kb.epsilon, teacherSource: `run ${job.runId}` });
+      kbInfo = { kbId: ctx.store.saveKnowledgeBase(job.runId, kb, knowledgeBaseStats(kb)), kbSize: kb.size };
+    }
     return {
       role: 'teacher',
       env,
@@ -151,8 +167,7 @@ async function runTeacherJob(job: Extract<JobSpec, { kind: 'teacher' }>, ctx: Jo
       evalStd: evaluation.std,
       evalCi95: evaluation.ci95,
       randomEvalMean: random.mean,
-      kbId,
-      kbSize: kb.size,
+      ...kbInfo,
       ...trainInfo,
     };
   } finally {
@@ -172,7 +187,7 @@ function teacherContext(ctx: JobContext, teacherRunId: number) {
 async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: JobContext): Promise<JobSummary> {
   const config = parseStudentConfig(job.config);
   const t = teacherContext(ctx, job.teacherRunId);
-  const teacher = decodeBundle(ctx.store.loadModel(t.modelId), `model ${t.modelId}`).network;
+  const teacher = loadTeacher(ctx.store.loadModel(t.modelId), `model ${t.modelId}`).teacher;
   const kb = t.kbId === null ? null : ctx.store.loadKnowledgeBase(t.kbId);
   const resume = ctx.store.loadCheckpoint(job.runId);
   if (resume && resume.kind !== 'student') throw new Error(`run ${job.runId}: its checkpoint is a ${resume.kind} checkpoint`);
@@ -196,7 +211,7 @@ async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: Jo
     recordReplays(ctx, job.runId, config.env, result.network, seeds, job.replays);
     ctx.store.saveModel(job.runId, encodeBundle(result.network, { env: config.env, backend: ctx.backend, training: { role: 'student', teacherRunId: job.teacherRunId, config } }));
     result.network.dispose();
-    return { role: 'student', env: config.env, ...metrics, envSteps: result.envSteps, gradientSteps: result.gradientSteps, trainSeconds: result.trainSeconds, selectedStep: result.selectedStep };
+    return { role: 'student', env: config.env, ...metrics, envSteps: result.envSteps, gradientSteps: result.gradientSteps, trainSeconds: result.trainSeconds, selectedStep: result.selectedStep, thresholdStep: result.thresholdStep, thresholdSeconds: result.thresholdSeconds };
   } finally {
     teacher.dispose();
   }
@@ -204,17 +219,22 @@ async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: Jo
 
 async function runBaselineJob(job: Extract<JobSpec, { kind: 'baseline' }>, ctx: JobContext): Promise<JobSummary> {
   const config = parseDqnConfig(job.config);
-  const t = teacherContext(ctx, job.teacherRunId);
+  const t = job.teacherRunId === null ? null : teacherContext(ctx, job.teacherRunId);
   const result = await trainDqn(job.runId, config, ctx);
   try {
     const seeds = episodeSeeds(job.evalEpisodes);
     const evaluation = evaluatePolicy(config.env, (o, b) => result.network.act(o, b), seeds);
+    // Without a teacher run the random policy's return is measured here, on the same seeds.
+    const randomReturn = t ? t.randomReturn : evaluateRandomPolicy(config.env, seeds).mean;
+    const teacherReturn = t ? t.teacherReturn : (job.teacherReturn ?? null);
     const extra = {
-      normalizedScore: normalizedScore(evaluation.mean, t.teacherReturn, t.randomReturn),
+      normalizedScore: teacherReturn === null ? null : normalizedScore(evaluation.mean, teacherReturn, randomReturn),
       studentParams: result.network.paramCount,
-      teacherParams: t.teacherParams,
-      paramRatio: result.network.paramCount / t.teacherParams,
+      teacherParams: t ? t.teacherParams : null,
+      paramRatio: t ? result.network.paramCount / t.teacherParams : null,
       microsecondsPerAction: measureActionLatency(result.network),
+      teacherEvalMean: teacherReturn,
+      randomEvalMean: randomReturn,
     };
     ctx.store.saveEvaluation(job.runId, evaluationRecord('final', result.envSteps, evaluation, extra));
     recordReplays(ctx, job.runId, config.env, result.network, seeds, job.replays);

@@ -6,7 +6,8 @@
  * and listed in `meta.incompleteEpisodes`, so statistics can leave them out.
  */
 import { VectorEnv, type EnvId } from '../envs/index.ts';
-import { argmax, type QNetwork } from '../nn/q-network.ts';
+import type { QFunction } from '../nn/q-function.ts';
+import { argmax } from '../nn/q-network.ts';
 import { Rng } from '../util/rng.ts';
 import type { KnowledgeBase, KnowledgeBaseMeta } from './knowledge-base.ts';
 
@@ -23,7 +24,7 @@ export interface ExtractOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-export function extractKnowledge(teacher: QNetwork, options: ExtractOptions): KnowledgeBase {
+export function extractKnowledge(teacher: QFunction, options: ExtractOptions): KnowledgeBase {
   const epsilon = options.epsilon ?? 0.05;
   const numEnvs = options.numEnvs ?? 8;
   if (!Number.isInteger(options.steps) || options.steps < 1) throw new Error(`extract: steps must be a positive integer, got ${options.steps}`);

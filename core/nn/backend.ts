@@ -1,16 +1,22 @@
 /**
  * Runtime backend selection, best first: tensorflow on GPU (@tensorflow/tfjs-node-gpu), tensorflow on CPU
- * (@tensorflow/tfjs-node), wasm (SIMD), cpu. The two native packages are optionalDependencies whose install
- * downloads libtensorflow; where that failed they are absent and the next backend is used.
+ * (@tensorflow/tfjs-node), wasm+fused, wasm (SIMD), cpu. The two native packages are optionalDependencies whose
+ * install downloads libtensorflow; where that failed they are absent and the next backend is used.
+ *
+ * `wasm+fused` is tfjs's wasm backend plus the fused engine for MLP Q-networks (core/nn/fused/): networks
+ * live in WebAssembly memory and train through SIMD kernels, a few calls per update instead of dozens of tfjs
+ * ops. tfjs stays the reference (plain `wasm`) and the path on the native backends. The name is what run
+ * records store, so a replay on the same name repeats the same arithmetic.
  *
  * A backend can be forced with `selectBackend('wasm')` (the CLI's `--backend`) or the environment variable
  * DISTILL_BACKEND; a forced backend that cannot be loaded is an error, never a silent fallback.
  */
 import { createRequire } from 'node:module';
 import util from 'node:util';
+import { wasmHeap } from './fused/wasm.ts';
 import { tf } from './tf.ts';
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm+fused', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendInfo {
@@ -18,6 +24,8 @@ export interface BackendInfo {
   readonly name: BackendName;
   /** tfjs's own backend name (`tensorflow`, `wasm`, `cpu`). */
   readonly tfBackend: string;
+  /** What Q-networks train on: tfjs ops, or the fused WebAssembly kernels (`wasm+fused`). */
+  readonly engine: 'tfjs' | 'fused';
   /** Backends tried before this one and why they were skipped. */
   readonly skipped: readonly { name: BackendName; reason: string }[];
 }
@@ -57,7 +65,7 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto'): P
   for (const name of candidates) {
     try {
       await activate(name);
-      current = { name, tfBackend: tf.getBackend(), skipped };
+      current = { name, tfBackend: tf.getBackend(), engine: name === 'wasm+fused' ? 'fused' : 'tfjs', skipped };
       return current;
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
@@ -73,6 +81,9 @@ async function activate(name: BackendName): Promise<void> {
     loadNative(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
     if (!(await tf.setBackend('tensorflow'))) throw new Error('tf.setBackend("tensorflow") failed');
     if (name === 'tensorflow-gpu' && !nativeHasGpu()) throw new Error('libtensorflow found no GPU');
+  } else if (name === 'wasm+fused') {
+    wasmHeap(); // compiles the kernels: throws where WebAssembly SIMD is missing
+    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
   } else {
     if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend("${name}") failed`);
   }

@@ -24,6 +24,8 @@ export interface CheckpointsRepository {
   save(runId: number, step: number, value: unknown): void;
   /** The run's checkpoint, or null when it has none. The caller knows (and should check) its shape. */
   load<T = unknown>(runId: number): StoredCheckpoint<T> | null;
+  /** Step, size and time of the run's checkpoint without reading it (null when there is none). */
+  info(runId: number): { step: number; bytes: number; createdAt: string } | null;
   /** Drops the run's checkpoint (once it completed, or to restart it from scratch); no-op when there is none. */
   delete(runId: number): void;
 }
@@ -43,6 +45,7 @@ export function createCheckpointsRepository(db: Database.Database): CheckpointsR
   const selectOne = db.prepare<Row>('SELECT step, format, data, created_at FROM checkpoints WHERE run_id = ?');
   const runExists = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck();
   const deleteRow = db.prepare('DELETE FROM checkpoints WHERE run_id = ?');
+  const selectInfo = db.prepare<{ step: number; bytes: number; created_at: string }>('SELECT step, length(data) AS bytes, created_at FROM checkpoints WHERE run_id = ?');
   const requireRun = (runId: number) => {
     if (runExists.get(runId) === undefined) throw new NotFoundError('runs', runId);
   };
@@ -76,6 +79,11 @@ export function createCheckpointsRepository(db: Database.Database): CheckpointsR
         throw new Error(`checkpoints run_id ${runId}: stored checkpoint is corrupt (${(err as Error).message})`);
       }
       return { runId, step: row.step, value, bytes: row.data.byteLength, createdAt: row.created_at };
+    },
+
+    info(runId) {
+      const row = selectInfo.get(runId);
+      return row ? { step: row.step, bytes: row.bytes, createdAt: row.created_at } : null;
     },
 
     delete(runId) {

@@ -1,10 +1,11 @@
 /**
  * Models: an EncodedBundle (core/nn/bundle.ts) as a row, the three files of a bundle folder as columns:
- * topology = model.json, weights = weights.bin (float32 little-endian), meta = meta.json. The repository stores
- * and returns the bundle as given; decodeBundle checks it when a network is rebuilt from it.
+ * topology = model.json, weights = weights.bin (float32 little-endian), meta = meta.json. An imported ONNX
+ * teacher is a row too (core/io/stored-model.ts: its .onnx bytes, padded to whole words, as the weights). The
+ * repository stores and returns the bundle as given; decodeBundle / loadTeacher check it when a model is rebuilt.
  */
 import type Database from 'better-sqlite3';
-import type { BundleMeta, EncodedBundle } from '../../core/nn/bundle.ts';
+import type { StoredModel, StoredModelMeta } from '../../core/io/stored-model.ts';
 import { blobFromArray, jsonDecode, jsonEncode, nowIso, rowId } from '../codec.ts';
 import { NotFoundError } from '../errors.ts';
 
@@ -16,7 +17,7 @@ export interface NewModel {
   /** The run that trained it; null for an imported model. */
   readonly runId?: number | null;
   readonly kind: ModelKind;
-  readonly bundle: EncodedBundle;
+  readonly bundle: StoredModel;
 }
 
 /** A model without its topology and weights, for lists. */
@@ -24,13 +25,13 @@ export interface ModelSummary {
   readonly id: number;
   readonly runId: number | null;
   readonly kind: ModelKind;
-  readonly meta: BundleMeta;
+  readonly meta: StoredModelMeta;
   readonly weightBytes: number;
   readonly createdAt: string;
 }
 
 export interface ModelRecord extends ModelSummary {
-  readonly bundle: EncodedBundle;
+  readonly bundle: StoredModel;
 }
 
 export interface ModelsRepository {
@@ -68,7 +69,7 @@ export function createModelsRepository(db: Database.Database): ModelsRepository 
     id: r.id,
     runId: r.run_id,
     kind: r.kind,
-    meta: jsonDecode(r.meta, `models id ${r.id}: meta`) as BundleMeta,
+    meta: jsonDecode(r.meta, `models id ${r.id}: meta`) as StoredModelMeta,
     weightBytes: r.weight_bytes,
     createdAt: r.created_at,
   });
@@ -92,7 +93,7 @@ export function createModelsRepository(db: Database.Database): ModelsRepository 
       if (!row) throw new NotFoundError('models', id);
       const summary = toSummary(row);
       const modelJson = jsonDecode(row.topology, `models id ${id}: topology`) as Record<string, unknown>;
-      return { ...summary, bundle: { modelJson, weights: new Uint8Array(row.weights), meta: summary.meta } };
+      return { ...summary, bundle: { modelJson, weights: new Uint8Array(row.weights), meta: summary.meta } as StoredModel };
     },
 
     list(filter = {}) {

@@ -1,16 +1,23 @@
 /**
  * Runs: one training job (a teacher, a student, or a from-scratch baseline) and its life cycle:
  *
- *   queued ──► running ──► completed | failed | cancelled | interrupted
- *     │           ▲                                          │
- *     └► cancelled | failed        └──── resume ─────────────┘ (interrupted ──► running | cancelled | failed)
+ *   queued ──claim──► running ──► completed | failed | cancelled | interrupted
+ *     │  ▲                                               │         │         │
+ *     │  └──────────── requeue (resume) ◄────────────────┴─────────┴─────────┘
+ *     └► cancelled | failed | interrupted (the studio stopped before it started)
  *
- * `interrupted` means the process died or quit while the run was running (see markInterruptedOnStartup);
- * such a run can be resumed (metrics.deleteAfter drops the points past the checkpoint) or abandoned.
+ * `interrupted` means the process died or quit while the run was running or waiting (see
+ * markInterruptedOnStartup); such a run can be resumed (metrics.deleteAfter drops the points past the
+ * checkpoint) or abandoned. A cancelled or failed run can be reopened (`requeue`) to continue from its
+ * checkpoint; only `completed` is final. Claiming a run for execution (`claim`) is one atomic statement, so two
+ * processes can never both run it.
  */
 import type Database from 'better-sqlite3';
 import { jsonDecode, jsonEncode, nowIso, rowId } from '../codec.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, RunClaimError } from '../errors.ts';
+import { processIsAlive } from '../../core/util/safe-output.ts';
+
+export { processIsAlive };
 
 export const RUN_ROLES = ['teacher', 'student', 'baseline'] as const;
 export type RunRole = (typeof RUN_ROLES)[number];
@@ -18,18 +25,33 @@ export type RunRole = (typeof RUN_ROLES)[number];
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** The status changes setStatus allows; completed, failed and cancelled are final. */
+/**
+ * The status changes setStatus allows. Only completed is final: a failed, cancelled or interrupted run can go
+ * back to queued (a resume from its checkpoint), and a queued run becomes interrupted when the studio that
+ * was going to run it stops.
+ */
 export const RUN_TRANSITIONS: { readonly [S in RunStatus]: readonly RunStatus[] } = {
-  queued: ['running', 'cancelled', 'failed'],
+  queued: ['running', 'cancelled', 'failed', 'interrupted'],
   running: ['completed', 'failed', 'cancelled', 'interrupted'],
-  interrupted: ['running', 'cancelled', 'failed'],
+  interrupted: ['running', 'queued', 'cancelled', 'failed'],
   completed: [],
-  failed: [],
-  cancelled: [],
+  failed: ['queued'],
+  cancelled: ['queued'],
 };
 
 /** Error recorded on runs found `running` at startup. */
 export const INTERRUPTED_MESSAGE = 'Distill Studio stopped while the run was running';
+
+/** Per-experiment figures for lists (one query for all experiments). */
+export interface ExperimentRunStats {
+  readonly counts: Readonly<Record<RunStatus, number>>;
+  readonly total: number;
+  /** Best normalised score of a completed student, and that run. */
+  readonly bestStudentScore: number | null;
+  readonly bestStudentRunId: number | null;
+  /** The completed teacher's greedy test return. */
+  readonly teacherReturn: number | null;
+}
 
 export interface NewRun {
   readonly experimentId?: number | null;
@@ -96,6 +118,19 @@ export interface RunsRepository {
   setStatus(id: number, status: RunStatus, details?: StatusDetails): RunRecord;
   setSummary(id: number, summary: unknown): void;
   /**
+   * Atomically takes a queued or interrupted run for execution by `owner` (one UPDATE: of two processes that
+   * try at once, exactly one wins). Throws RunClaimError, writing nothing, when the run is running (naming the
+   * process), completed, or otherwise not waiting to run; NotFoundError for an unknown id.
+   */
+  claim(id: number, details: { owner: number; backend?: string }): RunRecord;
+  /**
+   * Reopens an interrupted, cancelled or failed run as queued (to be resumed from its checkpoint); a queued run
+   * is returned as it is. Throws RunClaimError for a running or completed run, writing nothing.
+   */
+  requeue(id: number): RunRecord;
+  /** Run counts by status, best student score and teacher return per experiment (all, or the given one). */
+  statsByExperiment(experimentId?: number): Map<number, ExperimentRunStats>;
+  /**
    * Marks `interrupted` every `running` run whose process is gone, and returns their ids: runs without an
    * owner pid, and runs whose owner is not alive (by `isAlive`, default: a signal-0 probe; this process
    * counts as alive). Call at startup, before this process starts runners.
@@ -125,17 +160,6 @@ interface Row {
 }
 
 const FINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
-
-/** Whether a process exists (signal 0 checks without signalling; EPERM means it exists but is not ours). */
-export function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function oneOrMany<T extends string>(value: T | readonly T[] | undefined, allowed: readonly T[], field: string): readonly T[] | undefined {
   if (value === undefined) return undefined;
@@ -169,6 +193,26 @@ export function createRunsRepository(db: Database.Database): RunsRepository {
   const selectRunning = db.prepare<{ id: number; owner_pid: number | null }>(`SELECT id, owner_pid FROM runs WHERE status = 'running' ORDER BY id`);
   const interrupt = db.prepare(`UPDATE runs SET status = 'interrupted', owner_pid = NULL, error = COALESCE(error, ?) WHERE id = ? AND status = 'running'`);
   const deleteRow = db.prepare('DELETE FROM runs WHERE id = ?');
+  const claimRow = db.prepare(
+    `UPDATE runs SET status = 'running', error = NULL, backend = COALESCE(@backend, backend), owner_pid = @owner,
+       started_at = COALESCE(started_at, @now), finished_at = NULL
+     WHERE id = @id AND status IN ('queued', 'interrupted')`,
+  );
+  const statsFilter = (alias = '') => `${alias}experiment_id IS NOT NULL AND (@e IS NULL OR ${alias}experiment_id = @e)`;
+  const countsByExperiment = db.prepare<{ e: number; status: RunStatus; n: number }>(
+    `SELECT experiment_id AS e, status, COUNT(*) AS n FROM runs WHERE ${statsFilter()} GROUP BY experiment_id, status`,
+  );
+  const bestStudents = db.prepare<{ e: number; id: number; score: number }>(
+    `SELECT experiment_id AS e, id, score FROM (
+       SELECT experiment_id, id, json_extract(summary, '$.normalizedScore') AS score,
+              ROW_NUMBER() OVER (PARTITION BY experiment_id ORDER BY json_extract(summary, '$.normalizedScore') DESC, id) AS rank
+       FROM runs WHERE ${statsFilter()} AND role = 'student' AND status = 'completed' AND json_type(summary, '$.normalizedScore') IN ('real', 'integer'))
+     WHERE rank = 1`,
+  );
+  const teacherReturns = db.prepare<{ e: number; ret: number }>(
+    `SELECT experiment_id AS e, json_extract(summary, '$.evalMean') AS ret FROM runs
+     WHERE ${statsFilter()} AND role = 'teacher' AND status = 'completed' AND json_type(summary, '$.evalMean') IN ('real', 'integer') ORDER BY id`,
+  );
 
   const toRecord = (r: Row): RunRecord => ({
     id: r.id,
@@ -192,6 +236,14 @@ export function createRunsRepository(db: Database.Database): RunsRepository {
     const row = selectOne.get(id);
     if (!row) throw new NotFoundError('runs', id);
     return toRecord(row);
+  };
+  /** Why a run cannot be claimed or reopened now. */
+  const notRunnable = (run: RunRecord): RunClaimError => {
+    if (run.status === 'running') {
+      return new RunClaimError(run.id, 'running', `run ${run.id} is running${run.ownerPid !== null ? ` in process ${run.ownerPid}` : ''}`, run.ownerPid);
+    }
+    if (run.status === 'completed') return new RunClaimError(run.id, 'completed', `run ${run.id} has already completed`);
+    return new RunClaimError(run.id, 'not-claimable', `run ${run.id} is ${run.status}: resume it to run it again`);
   };
   const requireRow = (table: keyof typeof existsIn, id: number | null) => {
     if (id !== null && existsIn[table].get(id) === undefined) throw new NotFoundError(table, id);
@@ -267,6 +319,45 @@ export function createRunsRepository(db: Database.Database): RunsRepository {
 
     setSummary(id, summary) {
       if (updateSummary.run(jsonEncode(summary, `run ${id} summary`), id).changes === 0) throw new NotFoundError('runs', id);
+    },
+
+    claim(id, details) {
+      if (!Number.isSafeInteger(details.owner) || details.owner < 1) throw new Error(`run ${id}: owner must be a process id, got ${details.owner}`);
+      return db.transaction(() => {
+        if (claimRow.run({ id, owner: details.owner, backend: details.backend ?? null, now: nowIso() }).changes === 1) return get(id);
+        throw notRunnable(get(id));
+      }).immediate();
+    },
+
+    requeue(id) {
+      return db.transaction(() => {
+        const run = get(id);
+        if (run.status === 'queued') return run;
+        if (run.status === 'running' || run.status === 'completed') throw notRunnable(run);
+        updateStatus.run({ id, status: 'queued', error: null, backend: null, owner: null, setSummary: 0, summary: null, final: 0, now: nowIso() });
+        return get(id);
+      }).immediate();
+    },
+
+    statsByExperiment(experimentId) {
+      const e = experimentId ?? null;
+      const stats = new Map<number, { counts: Record<RunStatus, number>; total: number; bestStudentScore: number | null; bestStudentRunId: number | null; teacherReturn: number | null }>();
+      const of = (id: number) => {
+        let s = stats.get(id);
+        if (!s) {
+          s = { counts: Object.fromEntries(RUN_STATUSES.map((k) => [k, 0])) as Record<RunStatus, number>, total: 0, bestStudentScore: null, bestStudentRunId: null, teacherReturn: null };
+          stats.set(id, s);
+        }
+        return s;
+      };
+      for (const r of countsByExperiment.all({ e })) {
+        const s = of(r.e);
+        s.counts[r.status] = r.n;
+        s.total += r.n;
+      }
+      for (const r of bestStudents.all({ e })) Object.assign(of(r.e), { bestStudentScore: r.score, bestStudentRunId: r.id });
+      for (const r of teacherReturns.all({ e })) of(r.e).teacherReturn = r.ret;
+      return stats;
     },
 
     markInterruptedOnStartup(isAlive = processIsAlive) {

@@ -18,8 +18,10 @@
  */
 import { z } from 'zod';
 import { ExperimentSpecSchema, type ExperimentSpec } from '../../core/experiment/spec.ts';
+import { IPC_EVENT_NAMES, PRELOAD_GLOBAL, REQUEST_NAMES, type IpcResult, type PreloadBridge } from './ipc.ts';
 
 export { ExperimentSpecSchema, type ExperimentSpec };
+export { PRELOAD_GLOBAL, REQUEST_NAMES, type IpcResult, type PreloadBridge };
 
 /** Bumped when a request or event changes incompatibly; the browser client checks it at connect. */
 export const API_VERSION = 1;
@@ -233,7 +235,7 @@ export interface ImportedExperimentsView {
 
 export interface ExportedFile {
   readonly fileName: string;
-  readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array<ArrayBuffer>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -280,6 +282,11 @@ export const REQUESTS = {
 } as const;
 
 export type RequestName = keyof typeof REQUESTS;
+
+// REQUEST_NAMES (ipc.ts, which the preload bundles without zod) must list exactly the keys of REQUESTS.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const requestNamesMatch: SameKeys<(typeof REQUEST_NAMES)[number], RequestName> = true;
+void requestNamesMatch;
 /** What a caller passes (defaults may be omitted). */
 export type RequestInput<K extends RequestName> = z.input<(typeof REQUESTS)[K]>;
 /** What the service receives (defaults filled in). */
@@ -323,12 +330,15 @@ export interface EventMap {
 }
 
 export type EventName = keyof EventMap;
-export const EVENT_NAMES = ['runStatus', 'runProgress', 'metricPoints', 'experimentsChanged'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = IPC_EVENT_NAMES satisfies readonly EventName[];
+const eventNamesMatch: SameKeys<(typeof EVENT_NAMES)[number], EventName> = true;
+void eventNamesMatch;
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 
-export const API_ERROR_CODES = ['invalid', 'not_found', 'conflict', 'unavailable', 'internal'] as const;
+/** The service answers the first five; `unauthorized`, `forbidden` and `too_large` come from the browser-mode transport. */
+export const API_ERROR_CODES = ['invalid', 'not_found', 'conflict', 'unavailable', 'internal', 'unauthorized', 'forbidden', 'too_large'] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /** The error every transport reproduces on the caller's side. */
@@ -374,3 +384,21 @@ export type StudioService = {
 } & {
   on<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void): Unsubscribe;
 };
+
+// ---------------------------------------------------------------------------------------------------------
+// The Electron preload's bridge as a StudioApi (the renderer uses this when `window[PRELOAD_GLOBAL]` exists)
+
+/** Wraps the preload's bridge: envelopes become results or thrown ApiErrors, as over HTTP. */
+export function apiFromBridge(bridge: PreloadBridge): StudioApi {
+  const verbs = Object.fromEntries(
+    REQUEST_NAMES.map((name) => [
+      name,
+      async (input: unknown) => {
+        const result = (await (bridge[name] as (i: unknown) => Promise<IpcResult<unknown>>)(input)) as IpcResult<unknown>;
+        if (result.ok) return result.value;
+        throw new ApiError(result.error.code, result.error.message, result.error.issues);
+      },
+    ]),
+  );
+  return { ...verbs, on: (event, listener) => bridge.on(event, listener) } as StudioApi;
+}

@@ -34,6 +34,9 @@ export const ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   conflict: 409,
   unavailable: 503,
   internal: 500,
+  unauthorized: 401,
+  forbidden: 403,
+  too_large: 413,
 };
 
 export interface EventMessage {

@@ -25,9 +25,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   experiment: () => import('./commands/experiment.ts'),
   runs: () => import('./commands/runs.ts'),
   resume: () => import('./commands/resume.ts'),
+  serve: () => import('./commands/serve.ts'),
   export: () => transfer('export'),
   import: () => transfer('import'),
   metrics: () => transfer('metrics'),
+  'import-teacher': () => import('./commands/import-teacher.ts'),
+  'export-model': () => import('./commands/export-model.ts'),
 };
 
 async function transfer(verb: 'export' | 'import' | 'metrics'): Promise<Command> {
@@ -49,6 +52,9 @@ Commands:
   resume          continue an interrupted run from its last checkpoint
   export, import  move an experiment (everything it owns) between databases as one SQLite file
   metrics         a run's metrics as CSV
+  serve           the studio in a browser: the user interface and its API on a loopback address
+  import-teacher  import a DQN teacher trained elsewhere (Stable-Baselines3 .zip, torch state dict, .safetensors, .onnx)
+  export-model    export a run's model as ONNX, tfjs, a dependency-free ES module or a C header, checked when written
 
 Run "distill-studio <command> --help" for a command's flags.`;
 

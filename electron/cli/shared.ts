@@ -1,7 +1,8 @@
 /** Flag helpers shared by the distillation commands. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadBundle, type LoadedBundle } from '../../core/nn/bundle.ts';
+import type { LoadedBundle } from '../../core/nn/bundle.ts';
+import { loadBundleInHost } from '../service/runs.ts';
 import { UsageError } from './args.ts';
 
 /** "16,16" → [16, 16]; every width a positive integer. */
@@ -35,12 +36,12 @@ export function listFlag<T>(name: string, raw: string, sep: string, parse: (s: s
   return items.map(parse);
 }
 
-export function teacherFlag(raw: string | boolean | undefined): { dir: string; bundle: LoadedBundle } {
+export async function teacherFlag(raw: string | boolean | undefined): Promise<{ dir: string; bundle: LoadedBundle }> {
   if (typeof raw !== 'string' || raw === '') throw new UsageError('--teacher is required (a model bundle folder from train-teacher)');
   const dir = path.resolve(raw);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--teacher: no model bundle folder at ${dir}`);
   try {
-    return { dir, bundle: loadBundle(dir) };
+    return { dir, bundle: await loadBundleInHost(dir) };
   } catch (err) {
     throw new UsageError(`--teacher: ${(err as Error).message}`);
   }
@@ -50,13 +51,8 @@ export function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
-/** Opens the studio database named by --db (default: the platform's app-data file, or DISTILL_DB). */
-export async function openDbFlag(raw: string | boolean | undefined): Promise<import('../../db/index.ts').StudioDb> {
-  const { openDatabase, defaultDatabasePath } = await import('../../db/index.ts');
-  const file = typeof raw === 'string' && raw !== '' ? path.resolve(raw) : defaultDatabasePath();
-  try {
-    return openDatabase(file);
-  } catch (err) {
-    throw new UsageError(`--db: ${(err as Error).message}`);
-  }
+export function round(x: number, digits = 3): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
 }

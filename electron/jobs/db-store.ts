@@ -9,10 +9,12 @@ import { openDatabase, type StudioDb } from '../../db/index.ts';
 
 export interface WorkerJobStore extends JobStore {
   readonly db: StudioDb;
-  markRunning(runId: number, backend: string): void;
+  /** Takes the run for this process (atomic); throws RunClaimError, writing nothing, when it cannot. */
+  claim(runId: number, backend: string): void;
   markCompleted(runId: number, summary: JobSummary): void;
   markFailed(runId: number, error: string): void;
   markCancelled(runId: number): void;
+  markCancelledBeforeStart(runId: number): void;
   close(): void;
 }
 
@@ -54,7 +56,7 @@ export function jobStoreFor(db: StudioDb): WorkerJobStore {
       const run = db.runs.get(runId);
       return run.status === 'completed' ? (run.summary as Record<string, unknown>) : null;
     },
-    markRunning: (runId, backend) => void db.runs.setStatus(runId, 'running', { backend, owner: process.pid }),
+    claim: (runId, backend) => void db.runs.claim(runId, { backend, owner: process.pid }),
     markCompleted: (runId, summary) =>
       db.transaction(() => {
         db.runs.setSummary(runId, summary);
@@ -63,6 +65,11 @@ export function jobStoreFor(db: StudioDb): WorkerJobStore {
       }),
     markFailed: (runId, error) => void db.runs.setStatus(runId, 'failed', { error }),
     markCancelled: (runId) => void db.runs.setStatus(runId, 'cancelled'),
+    markCancelledBeforeStart: (runId) => {
+      // Only a run still waiting: one that another process claimed meanwhile is left alone.
+      const { status } = db.runs.get(runId);
+      if (status === 'queued' || status === 'interrupted') db.runs.setStatus(runId, 'cancelled', { error: 'cancelled before it started' });
+    },
     close: () => db.close(),
   };
 }

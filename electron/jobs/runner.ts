@@ -2,14 +2,19 @@
  * The job runner: a pool of long-lived worker threads (sized to the machine by default), a queue of jobs with
  * dependencies (students and baselines wait for their teacher run), cancellation, and fault handling. A job
  * whose worker throws or dies is marked failed with the error; jobs that depend on a failed or cancelled run
- * are failed/cancelled in turn, never left queued. Progress is forwarded as events (the workers throttle it).
+ * are failed/cancelled in turn, never left queued. A job whose run another process claimed first is
+ * `refused` (nothing written), and so are the jobs waiting for it. Progress and new metric points are
+ * forwarded as events (the workers throttle them).
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { TrainProgress } from '../../core/dqn/train-teacher.ts';
 import type { JobSpec, JobSummary } from '../../core/experiment/jobs.ts';
-import type { HostMessage, WorkerInit, WorkerMessage } from './protocol.ts';
+import type { HostMessage, JobProgress, MetricPoint, WorkerInit, WorkerMessage } from './protocol.ts';
+
+/** Set by the bundler (scripts/build.mjs) to the bundled worker beside the bundle; absent when run by tsx. */
+declare const __DISTILL_WORKER_FILE__: string | undefined;
+const WORKER_FILE = typeof __DISTILL_WORKER_FILE__ === 'string' ? __DISTILL_WORKER_FILE__ : './worker-entry.mjs';
 
 export interface RunnerOptions {
   readonly dbFile: string;
@@ -18,23 +23,36 @@ export interface RunnerOptions {
   /** tfjs backend each worker selects (default auto). */
   readonly backend?: string;
   readonly checkpointEvery?: number;
+  readonly metricsIntervalMs?: number;
+  /** Nice value of the worker threads on Linux (default 5: the host's thread comes first; 0: unchanged). */
+  readonly workerNiceness?: number;
   /** Marks a run failed from the host when its worker died (the worker could not). */
   readonly onWorkerDeath: (runId: number, error: string) => void;
   /** Marks a queued run cancelled/failed without running it. */
   readonly onSkipped: (runId: number, status: 'cancelled' | 'failed', error: string) => void;
 }
 
-export type JobOutcome = { status: 'completed'; summary: JobSummary } | { status: 'failed'; error: string } | { status: 'cancelled' };
+export type JobOutcome =
+  | { status: 'completed'; summary: JobSummary }
+  | { status: 'failed'; error: string }
+  | { status: 'cancelled' }
+  /** Not run here: another process had claimed it (or a run it waits for), or it had ended. Nothing written. */
+  | { status: 'refused'; error: string }
+  /** The runner was closed while the run was running or waiting. */
+  | { status: 'interrupted' };
 
 export interface RunnerEvents {
-  progress: [runId: number, progress: TrainProgress];
-  started: [runId: number];
+  progress: [runId: number, progress: JobProgress];
+  metrics: [runId: number, points: readonly MetricPoint[]];
+  started: [runId: number, backend: string];
   finished: [runId: number, outcome: JobOutcome];
+  startFailed: [error: string];
 }
 
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
+  isReady: boolean;
   busy: number | null;
 }
 
@@ -49,6 +67,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly outcomes = new Map<number, JobOutcome>();
   private readonly waiters = new Map<number, ((o: JobOutcome) => void)[]>();
   private closed = false;
+  /** Set when a worker could not even start (e.g. a forced backend that cannot load): jobs fail with it. */
+  private startError: string | null = null;
 
   constructor(private readonly options: RunnerOptions) {
     super();
@@ -57,20 +77,30 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   private spawn(): Slot {
-    const init: WorkerInit = { dbFile: this.options.dbFile, backend: this.options.backend ?? 'auto', ...(this.options.checkpointEvery ? { checkpointEvery: this.options.checkpointEvery } : {}) };
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init });
+    const init: WorkerInit = {
+      dbFile: this.options.dbFile,
+      backend: this.options.backend ?? 'auto',
+      ...(this.options.checkpointEvery ? { checkpointEvery: this.options.checkpointEvery } : {}),
+      ...(this.options.metricsIntervalMs ? { metricsIntervalMs: this.options.metricsIntervalMs } : {}),
+      niceness: this.options.workerNiceness ?? 5,
+    };
+    const worker = new Worker(new URL(WORKER_FILE, import.meta.url), { workerData: init });
     let markReady!: () => void;
-    const slot: Slot = { worker, ready: new Promise((r) => (markReady = r)), busy: null };
+    const slot: Slot = { worker, ready: new Promise((r) => (markReady = r)), isReady: false, busy: null };
     worker.on('message', (m: WorkerMessage) => {
       switch (m.type) {
         case 'ready':
+          slot.isReady = true;
           markReady();
           break;
         case 'started':
-          this.emit('started', m.runId);
+          this.emit('started', m.runId, m.backend);
           break;
         case 'progress':
           this.emit('progress', m.runId, m.progress);
+          break;
+        case 'metrics':
+          this.emit('metrics', m.runId, m.points);
           break;
         case 'completed':
           this.finish(slot, m.runId, { status: 'completed', summary: m.summary });
@@ -81,6 +111,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         case 'cancelled':
           this.finish(slot, m.runId, { status: 'cancelled' });
           break;
+        case 'refused':
+          this.finish(slot, m.runId, { status: 'refused', error: m.error });
+          break;
       }
     });
     let dead = false;
@@ -89,6 +122,15 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       dead = true;
       const runId = slot.busy;
       slot.busy = null;
+      if (!slot.isReady) {
+        // It died while starting: a replacement would die the same way, so every waiting job fails with the reason.
+        this.startError = `the job worker could not start: ${error}`;
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        this.emit('startFailed', this.startError);
+        if (runId !== null) this.skip(runId, this.startError);
+        if (this.slots.length === 0) this.failAll(this.startError);
+        return;
+      }
       // Replace the slot before anything is scheduled again, so no job is handed to the dead worker.
       const index = this.slots.indexOf(slot);
       if (!this.closed && index >= 0) this.slots[index] = this.spawn();
@@ -105,11 +147,20 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     return slot;
   }
 
+  /** Resolves when every worker has started (loaded tfjs and opened the database); failed starts count as started. */
+  ready(): Promise<void> {
+    return Promise.race([Promise.all(this.slots.map((s) => s.ready)).then(() => undefined), new Promise<void>((resolve) => this.once('startFailed', () => resolve()))]);
+  }
+
   /** Queues a job; it starts when every run in `deps` has completed. */
   submit(job: JobSpec, deps: number[] = []): Promise<JobOutcome> {
     if (this.closed) throw new Error('the job runner is closed');
     this.outcomes.delete(job.runId); // a run submitted again (a retry) gets a new outcome
     const done = new Promise<JobOutcome>((resolve) => this.waiters.set(job.runId, [...(this.waiters.get(job.runId) ?? []), resolve]));
+    if (this.slots.length === 0 && this.startError) {
+      this.skip(job.runId, this.startError);
+      return done;
+    }
     this.queue.push({ job, deps });
     this.pump();
     return done;
@@ -124,6 +175,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** Whether the run is queued or running in this runner. */
   holds(runId: number): boolean {
     return this.queue.some((p) => p.job.runId === runId) || this.slots.some((s) => s.busy === runId);
+  }
+
+  /** Runs handed to a worker, and runs waiting in the queue. */
+  held(): { running: number[]; queued: number[] } {
+    return { running: this.slots.flatMap((s) => (s.busy === null ? [] : [s.busy])), queued: this.queue.map((p) => p.job.runId) };
   }
 
   /** Cancels a queued or running job. */
@@ -148,9 +204,23 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
   }
 
+  /** Stops the workers at once (a running job stops mid-step); queued jobs never start. Both end `interrupted`. */
   async close(): Promise<void> {
     this.closed = true;
+    const { running, queued } = this.held();
+    this.queue.length = 0;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const runId of [...running, ...queued]) this.settle(runId, { status: 'interrupted' });
+  }
+
+  private failAll(error: string): void {
+    for (const { job } of this.queue.splice(0)) this.skip(job.runId, error);
+  }
+
+  /** Fails a run that never started here. */
+  private skip(runId: number, error: string): void {
+    this.options.onSkipped(runId, 'failed', error);
+    this.settle(runId, { status: 'failed', error });
   }
 
   private finish(slot: Slot, runId: number, outcome: JobOutcome): void {
@@ -178,6 +248,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         this.queue.splice(i, 1);
         removed = true;
         const [dep, o] = broken;
+        if (o!.status === 'refused') {
+          // The run it waits for is another process's: this one stays as it is (queued) for that process or a resume.
+          this.settle(job.runId, { status: 'refused', error: `run ${dep} it depends on was not run here (${o!.error})` });
+          continue;
+        }
         const status = o!.status === 'cancelled' ? 'cancelled' : 'failed';
         const error = `run ${dep} it depends on ${o!.status === 'cancelled' ? 'was cancelled' : 'failed'}`;
         this.options.onSkipped(job.runId, status, error);

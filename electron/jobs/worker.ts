@@ -1,18 +1,33 @@
 /**
  * A long-lived job worker (tfjs-node cannot be loaded by a second worker thread, so workers are reused, not
  * respawned per job). It owns its own database connection: metrics, checkpoints, models, knowledge bases,
- * evaluations, replays and the run's status are written from here. Progress goes to the host, throttled.
+ * evaluations, replays and the run's status are written from here. Progress and new metric points go to the
+ * host, throttled.
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { runJob, type JobSpec } from '../../core/experiment/jobs.ts';
 import { selectBackend, type BackendName } from '../../core/nn/backend.ts';
+import { RunClaimError } from '../../db/index.ts';
 import { openJobStore } from './db-store.ts';
-import type { HostMessage, WorkerInit, WorkerMessage } from './protocol.ts';
+import type { HostMessage, JobProgress, MetricPoint, WorkerInit, WorkerMessage } from './protocol.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const send = (m: WorkerMessage) => port.postMessage(m);
 const PROGRESS_MS = 200;
+const METRICS_MS = init.metricsIntervalMs ?? 250;
+
+// Training saturates the cores; at a lower priority than the host's thread it never starves the studio's event
+// loop (IPC, HTTP, events). On Linux the nice value is per thread (setpriority(2), NOTES), so this thread alone
+// moves; elsewhere it would move the whole process, so it is left alone.
+if (process.platform === 'linux' && init.niceness) {
+  try {
+    os.setPriority(Math.max(os.getPriority(), init.niceness));
+  } catch {
+    // not permitted: keep the priority
+  }
+}
 
 const backend = await selectBackend(init.backend as BackendName | 'auto');
 const store = openJobStore(init.dbFile);
@@ -21,33 +36,72 @@ const controllers = new Map<number, AbortController>();
 const cancelledEarly = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
+/**
+ * Metric points of the running job, forwarded in batches at most every METRICS_MS (and at the end), so that
+ * a chart grows live without polling the database.
+ */
+function metricForwarder(runId: number) {
+  let pending: MetricPoint[] = [];
+  let last = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (pending.length === 0) return;
+    last = Date.now();
+    send({ type: 'metrics', runId, points: pending });
+    pending = [];
+  };
+  return {
+    add(points: readonly MetricPoint[]) {
+      for (const p of points) pending.push(p);
+      if (Date.now() - last >= METRICS_MS) flush();
+      // The training loop yields now and then; a timer sends what waits when it does.
+      else if (!timer) timer = setTimeout(flush, METRICS_MS).unref();
+    },
+    flush,
+  };
+}
+
 async function execute(job: JobSpec): Promise<void> {
   if (cancelledEarly.delete(job.runId)) {
-    store.markCancelled(job.runId);
+    store.markCancelledBeforeStart(job.runId);
     send({ type: 'cancelled', runId: job.runId });
+    return;
+  }
+  try {
+    // One atomic statement: if another process took the run meanwhile, nothing is written here.
+    store.claim(job.runId, backend.name);
+  } catch (err) {
+    send({ type: 'refused', runId: job.runId, error: (err as Error).message });
+    if (!(err instanceof RunClaimError) && process.env.DISTILL_DEBUG) console.error(err);
     return;
   }
   const controller = new AbortController();
   controllers.set(job.runId, controller);
+  const metrics = metricForwarder(job.runId);
   let lastProgress = 0;
   try {
-    store.markRunning(job.runId, backend.name);
-    send({ type: 'started', runId: job.runId });
+    send({ type: 'started', runId: job.runId, backend: backend.name });
     const summary = await runJob(job, {
-      store,
+      store: { ...store, appendMetrics: (runId, points) => (store.appendMetrics(runId, points), metrics.add(points)) },
       backend: backend.name,
       signal: controller.signal,
       ...(init.checkpointEvery ? { checkpointEvery: init.checkpointEvery } : {}),
       onProgress: (progress) => {
         const now = Date.now();
-        if (now - lastProgress < PROGRESS_MS && progress.envSteps < progress.totalSteps) return;
+        const p = progress as JobProgress;
+        // Always send the end of a phase, and a phase change, so that the host never shows a stale phase.
+        if (now - lastProgress < PROGRESS_MS && p.envSteps < p.totalSteps) return;
         lastProgress = now;
-        send({ type: 'progress', runId: job.runId, progress });
+        send({ type: 'progress', runId: job.runId, progress: p });
       },
     });
+    metrics.flush();
     store.markCompleted(job.runId, summary);
     send({ type: 'completed', runId: job.runId, summary });
   } catch (err) {
+    metrics.flush();
     const e = err as Error;
     if (e.name === 'AbortError') {
       store.markCancelled(job.runId);

@@ -25,7 +25,7 @@ describe('distill-studio CLI', () => {
     const s = lastJson(r.stdout);
     for (const k of ['env', 'seed', 'backend', 'params', 'envSteps', 'wallSeconds', 'evalMean', 'evalStd', 'model']) expect(s).toHaveProperty(k);
     expect(s).toMatchObject({ env: 'CartPole-v1', seed: 1, envSteps: 1500, params: 4610, model, evalEpisodes: 3 });
-    expect(['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).toContain(s.backend);
+    expect(['wasm+fused', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).toContain(s.backend);
     // Stored in the database too.
     expect(s.db).toBe(path.join(tmp, 'studio.db'));
     const runs = lastJson(cli('runs', '--json').stdout).runs;

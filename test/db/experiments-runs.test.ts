@@ -155,10 +155,12 @@ describe('runs', () => {
       }
     }
     expect(checked).toBe(36);
-    expect(RUN_TRANSITIONS.queued).toEqual(['running', 'cancelled', 'failed']);
+    expect(RUN_TRANSITIONS.queued).toEqual(['running', 'cancelled', 'failed', 'interrupted']);
     expect(RUN_TRANSITIONS.running).toEqual(['completed', 'failed', 'cancelled', 'interrupted']);
     expect(RUN_TRANSITIONS.interrupted).toContain('running');
-    for (const final of ['completed', 'failed', 'cancelled'] as const) expect(RUN_TRANSITIONS[final]).toEqual([]);
+    // Only completed is final: failed and cancelled runs can be reopened (resumed from their checkpoint).
+    expect(RUN_TRANSITIONS.completed).toEqual([]);
+    for (const reopenable of ['failed', 'cancelled'] as const) expect(RUN_TRANSITIONS[reopenable]).toEqual(['queued']);
     db.close();
   });
 

@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseExperimentSpec } from '../../core/experiment/spec.ts';
-import { openDatabase } from '../../db/index.ts';
-import { createExperiment, createRunner, submitRuns } from '../../electron/jobs/orchestrator.ts';
+import { openStudio } from '../../electron/service/studio.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -24,85 +23,95 @@ function experiment(name: string, teacherOverrides: Record<string, unknown>) {
 }
 
 describe('job runner', () => {
-  const db = openDatabase(path.join(tmp, 'studio.db'));
-  afterAll(() => db.close());
+  const dbFile = path.join(tmp, 'studio.db');
 
   it('runs dependents after their teacher and stores every result', async () => {
-    const created = createExperiment(db, experiment('ok', {}));
-    const runner = createRunner(db, { poolSize: 2 });
-    const started: number[] = [];
-    runner.on('started', (id) => started.push(id));
-    const outcomes = await Promise.all(submitRuns(db, runner, created.runs.map((r) => r.runId)));
-    await runner.close();
-    expect(outcomes.map((o) => o.status)).toEqual(['completed', 'completed', 'completed']);
-    expect(started[0]).toBe(created.teacherRunId); // the teacher first; students and baselines after it
-    const runs = db.runs.list({ experimentId: created.experimentId });
-    for (const r of runs) {
-      expect(r.status).toBe('completed');
-      expect(r.backend).toBeTruthy();
-      expect(db.evaluations.latestFinal(r.id)).toBeDefined();
-      expect(db.replays.list({ runId: r.id })).toHaveLength(1);
-      expect(db.models.list({ runId: r.id, kind: 'final' })).toHaveLength(1);
-      expect(db.metrics.keys(r.id).length).toBeGreaterThan(0);
+    const studio = openStudio({ dbFile, poolSize: 2 });
+    const db = studio.db;
+    try {
+      const created = await studio.createFromSpec(experiment('ok', {}), { start: false });
+      const started: number[] = [];
+      studio.on('runStatus', (e) => e.status === 'running' && started.push(e.runId));
+      const outcomes = await studio.execute(created.runs.map((r) => r.runId));
+      expect(outcomes.map((o) => o.status)).toEqual(['completed', 'completed', 'completed']);
+      expect(started[0]).toBe(created.teacherRunId); // the teacher first; students and baselines after it
+      const runs = db.runs.list({ experimentId: created.experimentId });
+      for (const r of runs) {
+        expect(r.status).toBe('completed');
+        expect(r.backend).toBeTruthy();
+        expect(db.evaluations.latestFinal(r.id)).toBeDefined();
+        expect(db.replays.list({ runId: r.id })).toHaveLength(1);
+        expect(db.models.list({ runId: r.id, kind: 'final' })).toHaveLength(1);
+        expect(db.metrics.keys(r.id).length).toBeGreaterThan(0);
+      }
+      expect(db.knowledgeBases.list({ teacherRunId: created.teacherRunId })).toHaveLength(1);
+      const student = runs.find((r) => r.role === 'student')!;
+      expect(student.summary).toMatchObject({ studentParams: 30, teacherParams: 4610 });
+    } finally {
+      await studio.close();
     }
-    expect(db.knowledgeBases.list({ teacherRunId: created.teacherRunId })).toHaveLength(1);
-    const student = runs.find((r) => r.role === 'student')!;
-    expect(student.summary).toMatchObject({ studentParams: 30, teacherParams: 4610 });
   }, 120_000);
 
   it('a NaN loss fails the run with a clear message, and its dependents fail without running', async () => {
-    const created = createExperiment(db, experiment('nan', { learningRate: 1e30, maxGradNorm: 0, loss: 'mse', learningStarts: 100 }));
-    const runner = createRunner(db, { poolSize: 1 });
-    const outcomes = await Promise.all(submitRuns(db, runner, created.runs.map((r) => r.runId)));
-    await runner.close();
-    expect(outcomes[0]).toMatchObject({ status: 'failed' });
-    const [teacher, ...rest] = db.runs.list({ experimentId: created.experimentId });
-    expect(teacher.status).toBe('failed');
-    expect(teacher.error).toMatch(/training diverged: TD loss is (NaN|Infinity)/);
-    for (const r of rest) {
-      expect(r.status).toBe('failed');
-      expect(r.error).toMatch(new RegExp(`run ${teacher.id} it depends on failed`));
-      expect(r.startedAt).toBeNull();
+    const studio = openStudio({ dbFile, poolSize: 1 });
+    try {
+      const created = await studio.createFromSpec(experiment('nan', { learningRate: 1e30, maxGradNorm: 0, loss: 'mse', learningStarts: 100 }), { start: false });
+      const outcomes = await studio.execute(created.runs.map((r) => r.runId));
+      expect(outcomes[0]).toMatchObject({ status: 'failed' });
+      const [teacher, ...rest] = studio.db.runs.list({ experimentId: created.experimentId });
+      expect(teacher.status).toBe('failed');
+      expect(teacher.error).toMatch(/training diverged: TD loss is (NaN|Infinity)/);
+      for (const r of rest) {
+        expect(r.status).toBe('failed');
+        expect(r.error).toMatch(new RegExp(`run ${teacher.id} it depends on failed`));
+        expect(r.startedAt).toBeNull();
+      }
+      // A diverged run is not offered for resume: with the same configuration it would diverge again.
+      expect((await studio.getRun({ runId: teacher.id })).resumable).toBe(false);
+      await expect(studio.resumeRun({ runId: teacher.id })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/diverged .*would diverge again/) });
+    } finally {
+      await studio.close();
     }
   }, 120_000);
 
   it('a worker that dies marks its run failed, and the pool replaces it for the next jobs', async () => {
-    const created = createExperiment(db, experiment('crash', {}));
-    const [, studentRun, baselineRun] = created.runs.map((r) => r.runId);
-    process.env.DISTILL_TEST_WORKER_CRASH_RUN = String(studentRun);
+    const studio = openStudio({ dbFile, poolSize: 1 });
     try {
-      const runner = createRunner(db, { poolSize: 1 });
-      const outcomes = await Promise.all(submitRuns(db, runner, created.runs.map((r) => r.runId)));
-      await runner.close();
+      const created = await studio.createFromSpec(experiment('crash', {}), { start: false });
+      const [, studentRun, baselineRun] = created.runs.map((r) => r.runId);
+      process.env.DISTILL_TEST_WORKER_CRASH_RUN = String(studentRun);
+      const outcomes = await studio.execute(created.runs.map((r) => r.runId));
       expect(outcomes.map((o) => o.status)).toEqual(['completed', 'failed', 'completed']);
-      expect(db.runs.get(studentRun)).toMatchObject({ status: 'failed', error: 'worker exited with code 3' });
-      expect(db.runs.get(baselineRun).status).toBe('completed');
+      expect(studio.db.runs.get(studentRun)).toMatchObject({ status: 'failed', error: 'worker exited with code 3' });
+      expect(studio.db.runs.get(baselineRun).status).toBe('completed');
     } finally {
       delete process.env.DISTILL_TEST_WORKER_CRASH_RUN;
+      await studio.close();
+    }
+  }, 120_000);
+
+  it('a worker that cannot start (a forced backend that does not load) fails the runs with the reason, once', async () => {
+    const studio = openStudio({ dbFile, poolSize: 1, backend: 'tensorflow-gpu' });
+    try {
+      const created = await studio.createFromSpec(experiment('no backend', {}), { start: false });
+      const outcomes = await studio.execute(created.runs.map((r) => r.runId));
+      expect(outcomes.map((o) => o.status)).toEqual(['failed', 'failed', 'failed']);
+      expect(outcomes[0]).toMatchObject({ error: expect.stringMatching(/the job worker could not start: worker crashed: .*tensorflow-gpu/) });
+    } finally {
+      await studio.close();
     }
   }, 120_000);
 
   it('a cancel sent right after submitting (workers still starting) is not lost', async () => {
-    const created = createExperiment(db, experiment('early cancel', { totalSteps: 500_000 }));
-    const runner = createRunner(db, { poolSize: 1 });
-    const outcomes = submitRuns(db, runner, created.runs.map((r) => r.runId));
-    runner.cancel(created.teacherRunId);
-    expect((await Promise.all(outcomes)).map((o) => o.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
-    await runner.close();
-    expect(db.runs.get(created.teacherRunId).status).toBe('cancelled');
-  }, 120_000);
-
-  it('cancels a running job and the jobs waiting for it', async () => {
-    const created = createExperiment(db, experiment('cancel', { totalSteps: 500_000 }));
-    const runner = createRunner(db, { poolSize: 1 });
-    runner.on('progress', (id, p) => {
-      if (id === created.teacherRunId && p.envSteps >= 2000) runner.cancel(id);
-    });
-    const outcomes = await Promise.all(submitRuns(db, runner, created.runs.map((r) => r.runId)));
-    await runner.close();
-    expect(outcomes.map((o) => o.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
-    const runs = db.runs.list({ experimentId: created.experimentId });
-    expect(runs.map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
-    expect(db.metrics.lastStep(created.teacherRunId)).toBeLessThan(500_000);
+    const studio = openStudio({ dbFile, poolSize: 1 });
+    try {
+      const created = await studio.createFromSpec(experiment('early cancel', { totalSteps: 500_000 }), { start: false });
+      const outcomes = studio.execute(created.runs.map((r) => r.runId));
+      studio.cancelRuns([created.teacherRunId]);
+      expect((await outcomes).map((o) => o.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+      expect(studio.db.runs.get(created.teacherRunId).status).toBe('cancelled');
+    } finally {
+      await studio.close();
+    }
   }, 120_000);
 });

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExperimentSpec } from '../../core/experiment/spec.ts';
 import { openDatabase, type StudioDb } from '../../db/index.ts';
-import { createExperiment, createRunner, submitRuns } from '../../electron/jobs/orchestrator.ts';
+import { createExperimentRuns } from '../../electron/service/runs.ts';
+import { openStudio } from '../../electron/service/studio.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'transfer-test-'));
@@ -16,7 +17,6 @@ let src: StudioDb;
 let experimentId = 0;
 
 beforeAll(async () => {
-  src = openDatabase(srcFile);
   const spec = parseExperimentSpec({
     version: 1,
     name: 'transfer',
@@ -27,11 +27,12 @@ beforeAll(async () => {
     seeds: [1],
     evaluation: { episodes: 2, replays: 1 },
   });
-  const created = createExperiment(src, spec);
+  const studio = openStudio({ dbFile: srcFile, poolSize: 2 });
+  const created = await studio.createFromSpec(spec, { start: false });
   experimentId = created.experimentId;
-  const runner = createRunner(src, { poolSize: 2 });
-  await Promise.all(submitRuns(src, runner, created.runs.map((r) => r.runId)));
-  await runner.close();
+  await studio.execute(created.runs.map((r) => r.runId));
+  await studio.close();
+  src = openDatabase(srcFile);
 }, 120_000);
 afterAll(() => {
   src.close();
@@ -103,6 +104,43 @@ describe('experiment export → import', () => {
     }
   });
 
+  it('importing the same file twice, or a database into itself, is refused and changes nothing', () => {
+    const file = path.join(tmp, 'twice.dsx');
+    src.transfer.exportExperiment(experimentId, file);
+    const dst = openDatabase(path.join(tmp, 'twice.db'));
+    try {
+      const [first] = dst.transfer.importFile(file);
+      const before = dst.experiments.list().length;
+      expect(() => dst.transfer.importFile(file)).toThrow(new RegExp(`experiment "transfer" \\(created .*\\) is already in this database as experiment ${first}; nothing was imported`));
+      expect(dst.experiments.list().length).toBe(before);
+      expect(() => src.transfer.importFile(srcFile)).toThrow(/cannot import the database into itself/);
+    } finally {
+      dst.close();
+    }
+  });
+
+  it('a run exported while running is imported interrupted, with no owner process', () => {
+    const file = path.join(tmp, 'running.dsx');
+    const live = openDatabase(path.join(tmp, 'live.db'));
+    try {
+      const e = live.experiments.create({ name: 'live', spec: {}, specVersion: 1 });
+      const run = live.runs.create({ experimentId: e.id, role: 'teacher', config: {}, seed: 1 });
+      live.runs.claim(run.id, { owner: process.pid });
+      live.transfer.exportExperiment(e.id, file);
+    } finally {
+      live.close();
+    }
+    const dst = openDatabase(path.join(tmp, 'from-live.db'));
+    try {
+      const [id] = dst.transfer.importFile(file);
+      const [run] = dst.runs.list({ experimentId: id });
+      expect(run).toMatchObject({ status: 'interrupted', ownerPid: null });
+      expect(run.error).toMatch(/it was running when exported .*resume it to continue/);
+    } finally {
+      dst.close();
+    }
+  });
+
   it('metrics export to CSV from the command line', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'bin', 'distill-studio.mjs'), 'metrics', '1', '--db', srcFile, '--key', 'charts/epsilon'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
@@ -114,10 +152,10 @@ describe('experiment export → import', () => {
 });
 
 describe('export of an experiment that reuses another experiment\'s teacher model', () => {
-  it('keeps the model and drops only the link to the run outside the export', () => {
+  it('keeps the model and drops only the link to the run outside the export', async () => {
     const teacherModel = src.models.list({ runId: 1, kind: 'final' })[0].id;
     const spec = parseExperimentSpec({ version: 1, name: 'reuse', env: 'CartPole-v1', teacher: { modelId: teacherModel }, baselines: false });
-    const created = createExperiment(src, spec);
+    const created = await createExperimentRuns(src, spec);
     const file = path.join(tmp, 'reuse.dsx');
     const counts = src.transfer.exportExperiment(created.experimentId, file);
     expect(counts).toMatchObject({ runs: 1, models: 1 });

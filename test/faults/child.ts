@@ -18,7 +18,7 @@ import { makeKb } from '../db/fixtures.ts';
 type Command =
   | { op: 'build'; db: string; points: number; kbRows: number; running?: boolean }
   | { op: 'export'; db: string; id: number; out: string; force?: boolean }
-  | { op: 'import'; db: string; file: string }
+  | { op: 'import'; db: string; file: string; chunking?: { targetMs?: number; quietPauseMs?: number } }
   | { op: 'hold-lock'; db: string; ms: number }
   | { op: 'write-file'; out: string; bytes: number; force?: boolean }
   | { op: 'save-kb-file'; out: string; rows: number }
@@ -46,7 +46,7 @@ async function main(): Promise<unknown> {
       const db = openDatabase(command.db);
       const stats = { transactions: 0, longestTransactionMs: 0, longestStepMs: 0, totalMs: 0, lock: newLockWaitStats() };
       try {
-        const ids = db.transfer.importFile(command.file, { stats });
+        const ids = db.transfer.importFile(command.file, { stats, chunking: command.chunking });
         return { ids, stats };
       } finally {
         db.close();

@@ -1,22 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseStudentConfig, studentDefaults, type StudentConfig } from '../../../core/distill/config.ts';
-import { evaluateRandomPolicy, reportStudent } from '../../../core/distill/report.ts';
-import { trainStudent } from '../../../core/distill/train-student.ts';
-import { isEnvId, type EnvId } from '../../../core/envs/index.ts';
-import { episodeSeeds, evaluatePolicy } from '../../../core/eval/evaluate.ts';
-import { extractKnowledge } from '../../../core/kb/extract.ts';
+import { isEnvId } from '../../../core/envs/index.ts';
 import { loadKnowledgeBaseFile } from '../../../core/kb/kb-file.ts';
 import type { KnowledgeBase } from '../../../core/kb/knowledge-base.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
-import { encodeBundle, saveBundle } from '../../../core/nn/bundle.ts';
+import { saveBundle } from '../../../core/nn/bundle.ts';
+import { createDistillRuns } from '../../service/runs.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
-import { ProgressBar } from '../progress.ts';
-import { recordRun, type RecordedResult } from '../record.ts';
-import type { MetricPoint } from '../../../core/dqn/train-teacher.ts';
-import { numberFlag, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
-import { round } from './train-teacher.ts';
+import { numberFlag, round, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
+import { runStandalone } from '../standalone.ts';
+import { openStudioFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio distill --teacher DIR --student 16,16 --seed S [--alpha A] [--alpha-schedule constant|linear|adaptive]
          [--alpha-end A] [--soft-loss kl|mse|nll] [--hard-loss td|mc] [--tau T] [--source kb|teacher] [--mode offline|online]
@@ -34,11 +29,9 @@ export const usage = `Usage: distill-studio distill --teacher DIR --student 16,1
   --steps           gradient updates (offline, default 10000) or env steps (online, default 30000)
   --eval-episodes   greedy test episodes (default 20)
   --out             student bundle folder (default runs/students/<env>-<sizes>-seed<S>-<time>)
-  --db              database the run is stored in (default: the app's; env DISTILL_DB)`;
-
-export interface DistillSummary {
-  [key: string]: unknown;
-}
+  --db              database the runs are stored in (default: the app's; env DISTILL_DB)
+  Stores two runs: the teacher's (its evaluation and knowledge base) and the student's, which checkpoints;
+  Ctrl-C stops it and "distill-studio resume RUN" continues it.`;
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const flags = parseFlags(argv, {
@@ -85,112 +78,78 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const kbSteps = intFlag('kb-steps', flags['kb-steps'], { min: 1, max: 50_000_000 }) ?? 20_000;
   const evalEpisodes = intFlag('eval-episodes', flags['eval-episodes'], { min: 1, max: 10_000 }) ?? 20;
   const backendName = choiceFlag('backend', flags.backend, [...BACKEND_NAMES, 'auto'] as const) ?? 'auto';
-  const backend = await selectBackend(backendName); // before loading any network
-  const { dir: teacherDir, bundle } = teacherFlag(flags.teacher);
-  const env = bundle.meta.env;
-  if (!isEnvId(env)) throw new UsageError(`--teacher: the bundle is for unknown environment "${env}"`);
-  let config: StudentConfig;
+  if (backendName !== 'auto') await selectBackend(backendName); // a forced backend must load before anything is stored
+  const { dir: teacherDir, bundle } = await teacherFlag(flags.teacher);
   try {
-    config = parseStudentConfig({ ...studentDefaults(env, mode), ...overrides, env, seed });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  let kb: KnowledgeBase | null = null;
-  if (typeof flags.kb === 'string') {
+    const env = bundle.meta.env;
+    if (!isEnvId(env)) throw new UsageError(`--teacher: the bundle is for unknown environment "${env}"`);
+    let config: StudentConfig;
     try {
-      kb = loadKnowledgeBaseFile(flags.kb).kb;
+      config = parseStudentConfig({ ...studentDefaults(env, mode), ...overrides, env, seed });
     } catch (err) {
-      throw new UsageError(`--kb: ${(err as Error).message}`);
+      throw new UsageError((err as Error).message);
     }
-    if (kb.meta.env !== env || kb.meta.observationSize !== bundle.network.spec.inputSize || kb.meta.actionCount !== bundle.network.spec.outputSize) {
-      throw new UsageError(`--kb: the knowledge base is for ${kb.meta.env} (${kb.meta.observationSize} observations, ${kb.meta.actionCount} actions) but the teacher is for ${env} (${bundle.network.spec.inputSize}, ${bundle.network.spec.outputSize})`);
+    let kb: KnowledgeBase | undefined;
+    if (typeof flags.kb === 'string') {
+      try {
+        kb = loadKnowledgeBaseFile(flags.kb).kb;
+      } catch (err) {
+        throw new UsageError(`--kb: ${(err as Error).message}`);
+      }
+      if (kb.meta.env !== env || kb.meta.observationSize !== bundle.network.spec.inputSize || kb.meta.actionCount !== bundle.network.spec.outputSize) {
+        throw new UsageError(`--kb: the knowledge base is for ${kb.meta.env} (${kb.meta.observationSize} observations, ${kb.meta.actionCount} actions) but the teacher is for ${env} (${bundle.network.spec.inputSize}, ${bundle.network.spec.outputSize})`);
+      }
     }
-  }
-  const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'students', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`));
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out: ${out} exists and is not a folder`);
+    const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'students', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`));
+    if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out: ${out} exists and is not a folder`);
 
-  const recorded = await recordRun(flags.db, { role: 'student', env, name: `distill ${student.join('-')} ${config.mode} ${config.source} α=${config.alpha} seed ${seed}`, config, seed, backend: backend.name }, (onMetrics) =>
-    distill({ env, config, teacher: bundle, teacherDir, kb, kbSteps, evalEpisodes, backend: backend.name, onMetrics }),
-  );
-  const summary: DistillSummary = { ...recorded.result.summary, runId: recorded.runId, db: recorded.db, model: saveBundle(out, recorded.result.model) };
-  bundle.network.dispose();
-  if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
-  else {
-    io.stdout(`student ${student.join('-')} (${summary.studentParams} params, ${((summary.paramRatio as number) * 100).toFixed(1)}% of the teacher): return ${(summary.evalMean as number).toFixed(1)} ± ${(summary.evalStd as number).toFixed(1)}, normalised score ${(summary.normalizedScore as number).toFixed(3)} (teacher ${(summary.teacherEvalMean as number).toFixed(1)})\n`);
-    io.stdout(`agreement with the teacher on held-out states ${((summary.agreement as number) * 100).toFixed(1)}%, Q RMSE ${(summary.qRmse as number)?.toFixed(3)}; ${summary.wallSeconds} s\nmodel saved to ${summary.model}\n`);
+    const started = performance.now();
+    const studio = openStudioFlag(flags.db, { poolSize: 1, backend: backendName });
+    try {
+      const name = `distill ${student.join('-')} ${config.mode} ${config.source} α=${config.alpha} seed ${seed}`;
+      const created = studio.createRuns((db) => createDistillRuns(db, { teacher: bundle, source: teacherDir, student: config, evalEpisodes, kbSteps, ...(kb ? { knowledgeBase: kb } : {}), name }));
+      const result = await runStandalone(studio, created, { io, label: `distill ${student.join('-')} s${seed}`, extra: (p) => `eval ${p.lastEval?.toFixed(1) ?? '-'}` });
+      const teacherRun = studio.db.runs.get(created.teacherRunId!);
+      const t = (teacherRun.summary ?? {}) as Record<string, unknown>;
+      const { role: _role, env: _env, ...metrics } = result.summary;
+      const summary: Record<string, unknown> = {
+        command: 'distill',
+        env,
+        seed,
+        backend: result.run.backend,
+        student,
+        alpha: config.alpha,
+        alphaSchedule: config.alphaSchedule,
+        softLoss: config.softLoss,
+        hardLoss: config.hardLoss,
+        tau: config.tau,
+        source: config.source,
+        mode: config.mode,
+        steps: config.steps,
+        kbSize: kb?.size ?? t.kbSize,
+        ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, typeof v === 'number' ? round(v, 4) : v])),
+        teacherEvalStd: typeof t.evalStd === 'number' ? round(t.evalStd) : null,
+        distillSeconds: round(Number(result.summary.trainSeconds)),
+        wallSeconds: round((performance.now() - started) / 1000),
+        runId: result.run.id,
+        teacherRunId: teacherRun.id,
+        db: studio.db.file,
+        model: saveBundle(out, result.model),
+      };
+      if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
+      else {
+        io.stdout(`student ${student.join('-')} (${summary.studentParams} params, ${((summary.paramRatio as number) * 100).toFixed(1)}% of the teacher): return ${(summary.evalMean as number).toFixed(1)} ± ${(summary.evalStd as number).toFixed(1)}, normalised score ${(summary.normalizedScore as number).toFixed(3)} (teacher ${(summary.teacherEvalMean as number).toFixed(1)})\n`);
+        io.stdout(`agreement with the teacher on held-out states ${((summary.agreement as number) * 100).toFixed(1)}%, Q RMSE ${(summary.qRmse as number)?.toFixed(3)}; ${summary.wallSeconds} s\nmodel saved to ${summary.model}; run ${summary.runId} in ${summary.db}\n`);
+      }
+      return 0;
+    } finally {
+      await studio.close();
+    }
+  } finally {
+    bundle.network.dispose();
   }
-  return 0;
 }
 
 function defined<K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> {
   return v === undefined ? {} : ({ [key]: v } as Record<K, V>);
-}
-
-/** Teacher evaluation → KB (given or extracted) → student → report → bundle. */
-export async function distill(args: {
-  env: EnvId;
-  config: StudentConfig;
-  teacher: { network: import('../../../core/nn/q-network.ts').QNetwork };
-  teacherDir: string;
-  kb: KnowledgeBase | null;
-  kbSteps: number;
-  evalEpisodes: number;
-  backend: string;
-  onMetrics?: (points: MetricPoint[]) => void;
-}): Promise<RecordedResult<DistillSummary>> {
-  const { env, config } = args;
-  const started = performance.now();
-  const seeds = episodeSeeds(args.evalEpisodes);
-  const teacherEval = evaluatePolicy(env, (o, b) => args.teacher.network.act(o, b), seeds);
-  const randomEval = evaluateRandomPolicy(env, seeds);
-  const kb = args.kb ?? extractKnowledge(args.teacher.network, { env, steps: args.kbSteps, seed: config.seed, epsilon: 0.05, teacherSource: args.teacherDir });
-  const distillStart = performance.now();
-  const bar = new ProgressBar(`distill ${config.hiddenSizes.join('-')} s${config.seed}`);
-  const result = await trainStudent(
-    { config, teacher: args.teacher.network, kb, teacherReturn: teacherEval.mean, randomReturn: randomEval.mean },
-    { ...(args.onMetrics ? { onMetrics: args.onMetrics } : {}), onProgress: (p) => bar.update(p.envSteps, p.totalSteps, p.etaSeconds, `eval ${p.lastEval?.toFixed(1) ?? '-'}`) },
-  );
-  bar.done();
-  const distillSeconds = (performance.now() - distillStart) / 1000;
-  const report = reportStudent({
-    env,
-    student: result.network,
-    seeds,
-    teacherReturn: teacherEval.mean,
-    randomReturn: randomEval.mean,
-    teacherParams: args.teacher.network.paramCount,
-    kb,
-    heldOutRows: result.heldOutRows,
-  });
-  const { evaluation, ...metrics } = report;
-  const summary: DistillSummary = {
-    command: 'distill',
-    env,
-    seed: config.seed,
-    backend: args.backend,
-    student: config.hiddenSizes,
-    alpha: config.alpha,
-    alphaSchedule: config.alphaSchedule,
-    softLoss: config.softLoss,
-    hardLoss: config.hardLoss,
-    tau: config.tau,
-    source: config.source,
-    mode: config.mode,
-    steps: config.steps,
-    kbSize: kb.size,
-    ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, typeof v === 'number' ? round(v, 4) : v])),
-    teacherEvalStd: round(teacherEval.std),
-    envSteps: result.envSteps,
-    gradientSteps: result.gradientSteps,
-    selectedStep: result.selectedStep,
-    distillSeconds: round(distillSeconds),
-    wallSeconds: round((performance.now() - started) / 1000),
-  };
-  const bundle = encodeBundle(result.network, {
-    env,
-    backend: args.backend,
-    training: { role: 'student', teacher: args.teacherDir, config, evaluation: { mean: evaluation.mean, std: evaluation.std, ci95: evaluation.ci95, episodes: args.evalEpisodes }, normalizedScore: report.normalizedScore },
-  });
-  result.network.dispose();
-  return { summary, model: bundle, evaluation: { ...evaluation, step: config.steps, extra: metrics as unknown as Record<string, unknown> } };
 }

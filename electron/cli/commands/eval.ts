@@ -5,7 +5,7 @@ import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { loadBundle } from '../../../core/nn/bundle.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
-import { round } from './train-teacher.ts';
+import { round } from '../shared.ts';
 
 export const usage = `Usage: distill-studio eval --model DIR [--episodes N] [--backend NAME] [--json]
   --model     a model bundle folder (as train-teacher writes)

@@ -7,8 +7,8 @@ import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { ProgressBar } from '../progress.ts';
-import { numberFlag, openDbFlag, teacherFlag, timestamp } from '../shared.ts';
-import { round } from './train-teacher.ts';
+import { numberFlag, round, teacherFlag, timestamp } from '../shared.ts';
+import { openStudioFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio extract --teacher DIR --steps N --seed S [--epsilon E] [--out FILE] [--backend NAME] [--db FILE] [--json]
   --teacher  a teacher model bundle folder
@@ -36,7 +36,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const epsilon = numberFlag('epsilon', flags.epsilon, { min: 0, max: 1 }) ?? 0.05;
   const backendName = choiceFlag('backend', flags.backend, [...BACKEND_NAMES, 'auto'] as const) ?? 'auto';
   const backend = await selectBackend(backendName);
-  const { dir, bundle } = teacherFlag(flags.teacher);
+  const { dir, bundle } = await teacherFlag(flags.teacher);
   const env = bundle.meta.env;
   if (!isEnvId(env)) throw new UsageError(`--teacher: the bundle is for unknown environment "${env}"`);
   const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'kb', `${env}-seed${seed}-${timestamp()}.dskb`));
@@ -47,12 +47,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const stats = knowledgeBaseStats(kb);
   const file = saveKnowledgeBaseFile(out, kb);
   bundle.network.dispose();
-  const db = await openDbFlag(flags.db);
+  const studio = openStudioFlag(flags.db);
   let kbId: number;
   try {
-    kbId = db.knowledgeBases.save(kb, stats).id;
+    kbId = studio.db.knowledgeBases.save(kb, stats).id;
   } finally {
-    db.close();
+    await studio.close();
   }
   const summary = {
     command: 'extract',

@@ -2,14 +2,14 @@ import path from 'node:path';
 import { isEnvId, ENV_IDS } from '../../../core/envs/index.ts';
 import { parseDqnConfig } from '../../../core/dqn/config.ts';
 import { PRESET_NAMES, presetConfig, type PresetName } from '../../../core/dqn/presets.ts';
-import { trainTeacher } from '../../../core/dqn/train-teacher.ts';
-import { episodeSeeds, evaluatePolicy } from '../../../core/eval/evaluate.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
-import { encodeBundle, saveBundle } from '../../../core/nn/bundle.ts';
+import { saveBundle } from '../../../core/nn/bundle.ts';
+import { createTeacherRun } from '../../service/runs.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
-import { ProgressBar } from '../progress.ts';
-import { recordRun } from '../record.ts';
 import type { CommandIo } from '../main.ts';
+import { round, timestamp } from '../shared.ts';
+import { runStandalone } from '../standalone.ts';
+import { openStudioFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio train-teacher --env ID --seed N [--preset NAME] [--steps N] [--out DIR]
                                     [--eval-episodes N] [--backend NAME] [--db FILE] [--json]
@@ -21,7 +21,8 @@ export const usage = `Usage: distill-studio train-teacher --env ID --seed N [--p
   --eval-episodes  greedy test episodes after training (default 20)
   --backend        ${BACKEND_NAMES.join(' | ')} | auto (default auto; env DISTILL_BACKEND)
   --db             database the run is stored in (default: the app's; env DISTILL_DB)
-  --json           print one JSON summary as the last stdout line`;
+  --json           print one JSON summary as the last stdout line
+  The run checkpoints as it trains: Ctrl-C stops it, and "distill-studio resume RUN" continues it.`;
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const flags = parseFlags(argv, {
@@ -44,73 +45,63 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const backendName = choiceFlag('backend', flags.backend, [...BACKEND_NAMES, 'auto'] as const) ?? 'auto';
   const json = flags.json === true;
 
-  const base = presetConfig(env, preset);
   let config;
   try {
-    config = parseDqnConfig({ ...base, env, seed, ...(steps !== undefined ? { totalSteps: steps } : {}) });
+    config = parseDqnConfig({ ...presetConfig(env, preset), env, seed, ...(steps !== undefined ? { totalSteps: steps } : {}) });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const out = path.resolve(
-    (flags.out as string | undefined) ?? path.join('runs', 'teachers', `${env}-seed${seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
-  );
+  const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'teachers', `${env}-seed${seed}-${timestamp()}`));
+  // A forced backend must load here, before anything is stored (the workers then select the same one).
+  if (backendName !== 'auto') await selectBackend(backendName);
 
-  const backend = await selectBackend(backendName);
   const started = performance.now();
-  const bar = new ProgressBar(`train ${env} s${seed}`);
-  const log = (msg: string) => io.stderr(`${msg}\n`);
-  if (!json) log(`backend ${backend.name}; preset ${preset}; ${config.totalSteps} env steps; network ${[config.hiddenSizes.join('-')]}`);
-  const recorded = await recordRun(flags.db, { role: 'teacher', env, name: `train-teacher ${env} seed ${seed}`, config, seed, backend: backend.name }, async (onMetrics) => {
-    const result = await trainTeacher(config, {
-      onMetrics,
-      onProgress: (p) =>
-        bar.update(p.envSteps, p.totalSteps, p.etaSeconds, `ret ${p.recentReturn?.toFixed(1) ?? '-'} eval ${p.lastEval?.toFixed(1) ?? '-'}`),
+  const studio = openStudioFlag(flags.db, { poolSize: 1, backend: backendName });
+  try {
+    const created = studio.createRuns((db) => createTeacherRun(db, { config, evalEpisodes, name: `train-teacher ${env} seed ${seed}` }));
+    const result = await runStandalone(studio, created, {
+      io,
+      label: `train ${env} s${seed}`,
+      onStarted: (backend) => !json && io.stderr(`backend ${backend}; preset ${preset}; ${config.totalSteps} env steps; network ${config.hiddenSizes.join('-')}; run ${created.runs[0].runId}\n`),
+      extra: (p) => `ret ${p.recentReturn?.toFixed(1) ?? '-'} eval ${p.lastEval?.toFixed(1) ?? '-'}`,
     });
-    bar.done();
-    const evaluation = evaluatePolicy(env, (o, b) => result.network.act(o, b), episodeSeeds(evalEpisodes));
+    const s = result.summary;
+    // Training figures: at the top of the summary, or under `training` where the summary nests them.
+    const t = (typeof s.training === 'object' && s.training !== null ? s.training : s) as Record<string, unknown>;
+    const e = result.evaluation;
+    const wallSeconds = (performance.now() - started) / 1000;
     const summary = {
       command: 'train-teacher',
       env,
       seed,
       preset,
-      backend: backend.name,
-      params: result.network.paramCount,
+      backend: result.run.backend,
+      params: s.params,
       hiddenSizes: config.hiddenSizes,
-      envSteps: result.envSteps,
-      gradientSteps: result.gradientSteps,
-      trainSeconds: round(result.trainSeconds),
-      wallSeconds: 0,
-      thresholdStep: result.thresholdStep,
-      thresholdSeconds: result.thresholdSeconds === null ? null : round(result.thresholdSeconds),
-      selectedStep: result.selectedStep,
+      envSteps: t.envSteps,
+      gradientSteps: t.gradientSteps,
+      trainSeconds: round(Number(t.trainSeconds)),
+      wallSeconds: round(wallSeconds),
+      thresholdStep: t.thresholdStep,
+      thresholdSeconds: typeof t.thresholdSeconds === 'number' ? round(t.thresholdSeconds) : null,
+      selectedStep: t.selectedStep,
       evalEpisodes,
-      evalMean: evaluation.mean,
-      evalStd: round(evaluation.std),
-      evalCi95: round(evaluation.ci95),
-      microsecondsPerAction: round(evaluation.microsecondsPerAction),
+      evalMean: e.mean,
+      evalStd: round(e.std),
+      evalCi95: round(e.ci95),
+      microsecondsPerAction: round(Number(e.extra?.microsecondsPerAction)),
+      runId: result.run.id,
+      db: studio.db.file,
+      model: saveBundle(out, result.model),
     };
-    const model = encodeBundle(result.network, {
-      env,
-      backend: backend.name,
-      training: { role: 'teacher', preset, config, envSteps: result.envSteps, gradientSteps: result.gradientSteps, evaluation: { mean: evaluation.mean, std: evaluation.std, ci95: evaluation.ci95, episodes: evalEpisodes } },
-    });
-    result.network.dispose();
-    return { summary, model, evaluation: { ...evaluation, step: result.envSteps } };
-  });
-  const wallSeconds = (performance.now() - started) / 1000;
-  const summary = { ...recorded.result.summary, wallSeconds: round(wallSeconds), runId: recorded.runId, db: recorded.db, model: saveBundle(out, recorded.result.model) };
-  const evaluation = { mean: Number(summary.evalMean), std: Number(summary.evalStd), ci95: Number(summary.evalCi95) };
-  if (json) io.stdout(`${JSON.stringify(summary)}\n`);
-  else {
-    io.stdout(`${env} seed ${seed}: greedy return ${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)} (95% CI ±${evaluation.ci95.toFixed(1)}, ${evalEpisodes} episodes)\n`);
-    io.stdout(`${summary.envSteps} env steps, ${summary.gradientSteps} updates, ${wallSeconds.toFixed(1)} s on ${backend.name}; ${summary.params} parameters\n`);
-    io.stdout(`model saved to ${summary.model} and as run ${summary.runId} in ${summary.db}\n`);
+    if (json) io.stdout(`${JSON.stringify(summary)}\n`);
+    else {
+      io.stdout(`${env} seed ${seed}: greedy return ${e.mean.toFixed(1)} ± ${e.std.toFixed(1)} (95% CI ±${e.ci95.toFixed(1)}, ${evalEpisodes} episodes)\n`);
+      io.stdout(`${summary.envSteps} env steps, ${summary.gradientSteps} updates, ${wallSeconds.toFixed(1)} s on ${summary.backend}; ${summary.params} parameters\n`);
+      io.stdout(`model saved to ${summary.model} and as run ${summary.runId} in ${summary.db}\n`);
+    }
+    return 0;
+  } finally {
+    await studio.close();
   }
-  return 0;
-}
-
-export function round(x: number, digits = 3): number {
-  if (!Number.isFinite(x)) return x;
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

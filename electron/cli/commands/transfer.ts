@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
-import { openDbFlag } from '../shared.ts';
+import { openStudioFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio export EXPERIMENT --out FILE [--db FILE] [--json]
        distill-studio import FILE [--db FILE] [--json]
@@ -19,24 +19,24 @@ export async function run(argv: string[], io: CommandIo, verb: 'export' | 'impor
     const flags = parseFlags(rest, { out: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } });
     const id = intFlag('EXPERIMENT', target, { min: 1 })!;
     const out = path.resolve(requireFlag('out', flags.out as string | undefined));
-    const db = await openDbFlag(flags.db);
+    const studio = openStudioFlag(flags.db);
     try {
-      const counts = db.transfer.exportExperiment(id, out);
+      const counts = studio.exportToFile(id, out).rows;
       if (flags.json === true) io.stdout(`${JSON.stringify({ command: 'export', experiment: id, file: out, rows: counts })}\n`);
       else io.stdout(`experiment ${id} exported to ${out} (${counts.runs} runs, ${counts.metrics} metric points, ${counts.models} models)\n`);
       return 0;
     } finally {
-      db.close();
+      await studio.close();
     }
   }
   if (verb === 'import') {
     const flags = parseFlags(rest, { db: { type: 'string' }, json: { type: 'boolean' } });
     const file = path.resolve(target);
-    const db = await openDbFlag(flags.db);
+    const studio = openStudioFlag(flags.db);
     try {
       let ids: number[];
       try {
-        ids = db.transfer.importFile(file);
+        ids = studio.importFile(file);
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
@@ -44,12 +44,13 @@ export async function run(argv: string[], io: CommandIo, verb: 'export' | 'impor
       else io.stdout(`imported ${ids.length} experiment(s) from ${file}: ${ids.join(', ')}\n`);
       return 0;
     } finally {
-      db.close();
+      await studio.close();
     }
   }
   const flags = parseFlags(rest, { key: { type: 'string' }, out: { type: 'string' }, db: { type: 'string' } });
   const runId = intFlag('RUN', target, { min: 1 })!;
-  const db = await openDbFlag(flags.db);
+  const studio = openStudioFlag(flags.db);
+  const db = studio.db;
   try {
     db.runs.get(runId);
     const keys = typeof flags.key === 'string' ? [flags.key] : db.metrics.keys(runId);
@@ -65,6 +66,6 @@ export async function run(argv: string[], io: CommandIo, verb: 'export' | 'impor
     } else io.stdout(csv);
     return 0;
   } finally {
-    db.close();
+    await studio.close();
   }
 }

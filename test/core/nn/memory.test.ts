@@ -9,10 +9,11 @@ import { useBackend } from '../../helpers.ts';
 beforeAll(useBackend);
 
 describe('tensor memory', () => {
+  // The tfjs engine (the fused engine's heap is checked in fused-parity.test.ts).
   it('a training step, a target update and acting leave tf.memory().numTensors unchanged', () => {
     const rng = new Rng(1);
     const spec = { inputSize: 4, hiddenSizes: [16, 16], outputSize: 2 };
-    const online = QNetwork.create(spec, rng);
+    const online = QNetwork.create(spec, rng, 'tfjs');
     const target = online.clone();
     const learner = new TdLearner(online, target, { gamma: 0.99, loss: 'huber', doubleDqn: true, maxGradNorm: 10, learningRate: 1e-3, adamEpsilon: 1e-8 });
     const buffer = new ReplayBuffer(100, 4);
