@@ -317,7 +317,7 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
           const existing = same.get(e.created_at, e.spec, e.spec) as number | undefined;
           if (existing !== undefined) {
             cleanup();
-            throw new Error(`${source}: experiment "${e.name}" (created ${e.created_at}) is already in this database as experiment ${existing}; nothing was imported (import it again only if you want a second copy: --force)`);
+            throw new Error(`${source}: experiment "${e.name}" (created ${e.created_at}) is already in this database as experiment ${existing}; nothing was imported (to import a second copy anyway: distill-studio import FILE --force)`);
           }
         }
       } finally {

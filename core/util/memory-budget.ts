@@ -65,10 +65,15 @@ export function formatBytes(bytes: number): string {
   return `${u === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
 }
 
-/** Memory a run may use: half of the machine's RAM, and at most the wasm memory on the wasm backend. */
+/** Whether a run on `backend` may train in WebAssembly memory (wasm, wasm+fused, or auto, which may pick them). */
+function isWasmBound(backend: string | undefined): boolean {
+  return backend === undefined || backend === 'auto' || backend.startsWith('wasm');
+}
+
+/** Memory a run may use: half of the machine's RAM, and at most the wasm memory on the wasm backends. */
 export function memoryLimit(backend: string | undefined, totalMem: number = os.totalmem()): number {
   const ram = totalMem / 2;
-  return backend === 'wasm' || backend === undefined || backend === 'auto' ? Math.min(ram, WASM_MEMORY_BYTES) : ram;
+  return isWasmBound(backend) ? Math.min(ram, WASM_MEMORY_BYTES) : ram;
 }
 
 /**
@@ -84,7 +89,7 @@ export function checkTrainingMemory(what: string, net: NetworkShape, training: T
   const limit = memoryLimit(backend, totalMem);
   if (e.bytes > limit) {
     throw new Error(
-      `${what}: training a ${layout} network (${e.params.toLocaleString('en')} parameters) needs about ${formatBytes(e.bytes)}, more than the ${formatBytes(limit)} available ${backend === 'wasm' || !backend || backend === 'auto' ? 'to the wasm backend (4 GiB) or half this machine\'s memory' : 'as half of this machine\'s memory'}; use smaller layers`,
+      `${what}: training a ${layout} network (${e.params.toLocaleString('en')} parameters) needs about ${formatBytes(e.bytes)}, more than the ${formatBytes(limit)} available ${isWasmBound(backend) ? 'to the wasm backends (4 GiB) or half this machine\'s memory' : 'as half of this machine\'s memory'}; use smaller layers`,
     );
   }
   return e;

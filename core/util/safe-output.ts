@@ -124,6 +124,34 @@ export function checkOutputFile(target: string, options: OutputOptions = {}): st
   return abs;
 }
 
+/**
+ * Checks that a folder output (a model bundle, a sweep's files) may be written at `target` and returns its
+ * absolute path: a missing or empty folder is fine; a folder holding anything (a previous bundle included:
+ * it may be the only copy of a trained model) or a file is refused unless `force`; the open database never.
+ * Meant to run before any work, so that a long run does not end on a refusal.
+ */
+export function checkOutputFolder(target: string, options: Pick<OutputOptions, 'force' | 'protect'> = {}): string {
+  const abs = path.resolve(target);
+  if (target === '') throw new OutputPathError('not-a-folder', abs, 'the output path is empty');
+  refuseProtected(abs, options.protect);
+  if (options.force) return abs;
+  const st = statOrNull(abs);
+  if (st === null) {
+    if (statOrNull(abs, false) !== null) throw new OutputPathError('exists', abs, `${abs} is a symbolic link to a missing path; pass --force to replace the link`);
+    return abs;
+  }
+  if (!st.isDirectory()) throw new OutputPathError('not-a-folder', abs, `${abs} is a file, not a folder; choose another path, or pass --force to replace it`);
+  const entries = fs.readdirSync(abs);
+  if (entries.length > 0) {
+    throw new OutputPathError(
+      'not-empty',
+      abs,
+      `${abs} already exists and is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose a new folder, or pass --force to write into it (only the files written there are replaced)`,
+    );
+  }
+  return abs;
+}
+
 /** Names of our temporaries: `.NAME.distill-TAG-PID-RANDOM.tmp` (folders and SQLite siblings keep the stem). */
 const TEMP_PATTERN = /^\.(.+)\.distill-([a-z-]+)-(\d+)-([0-9a-f]{8})\.tmp(-journal|-wal|-shm)?$/;
 
