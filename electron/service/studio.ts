@@ -116,7 +116,7 @@ export function openStudio(options: StudioOptions): Studio {
     if (run.status === 'running') {
       db.runs.markInterruptedOnStartup();
       const now = db.runs.get(runId);
-      if (now.status === 'running') throw conflict(`run ${runId} is running${now.ownerPid !== null ? ` in process ${now.ownerPid}` : ''}; it cannot be resumed while it runs`);
+      if (now.status === 'running') throw conflict(`run ${runId} is running${now.ownerPid !== null ? ` in process ${now.ownerPid}` : ''}`);
     }
     if (run.status === 'completed') throw conflict(`run ${runId} has already completed`);
     if (!storedConfig(run)) throw conflict(`run ${runId} has no job description (an older version's stand-alone command stored it); it cannot be resumed`);

@@ -27,7 +27,7 @@ export function ciText(ci95: number | null | undefined, episodes: number): strin
 
 /** Why a diverged run is not resumed: from its checkpoint, the same configuration repeats the same updates. */
 export function divergedMessage(run: RunRecord): string {
-  return `run ${run.id} diverged (${run.error}); resuming it would repeat the same updates from its checkpoint with the same configuration and diverge again: start a new run with a changed configuration (a lower learningRate, maxGradNorm, or a larger tau for distillation)`;
+  return `run ${run.id} diverged (${run.error}); resuming it with the same configuration would diverge again (it repeats the same updates from its checkpoint): start a new run with a changed configuration (a lower learningRate, maxGradNorm, or a larger tau for distillation)`;
 }
 
 export interface RunContext {
