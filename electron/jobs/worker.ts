@@ -135,14 +135,16 @@ async function execute(job: JobSpec, requestedBackend: string | undefined): Prom
  * died, the file was found corrupt), the host hears a failure naming both, and marks the run from its side.
  */
 function finish(runId: number, write: () => void, message: WorkerMessage): void {
+  let ended = message;
   try {
     write();
-    send(message);
   } catch (err) {
     const what = message.type === 'failed' ? message.error : `it ${message.type}`;
-    send({ type: 'failed', runId, error: `${what}; and its end could not be stored: ${(err as Error).message}` });
+    ended = { type: 'failed', runId, error: `${what}; and its end could not be stored: ${(err as Error).message}` };
   }
+  // Before the end of the run, so that whoever waits for the run sees its waits.
   send({ type: 'lockWaits', stats: { ...store.lockWaits } });
+  send(ended);
 }
 
 // Fault injection for the runner's tests: the worker thread dies abruptly when it starts this run.

@@ -7,6 +7,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSY_TIMEOUT_MS, newLockWaitStats, openDatabase, withBusyRetry, type StudioDb } from '../../db/index.ts';
+import { parseDqnConfig } from '../../core/dqn/config.ts';
+import { presetConfig } from '../../core/dqn/presets.ts';
+import { createTeacherRun } from '../../electron/service/runs.ts';
+import { openStudio } from '../../electron/service/studio.ts';
 import { buildLargeExperiment } from './fixtures.ts';
 import { childResult, expectHandled, record, startChild, tempDir } from './helpers.ts';
 
@@ -74,6 +78,44 @@ describe('a transient lock never fails a write', () => {
       expect(db.metrics.count(runId, 'charts/epsilon')).toBe(6000);
     });
   });
+});
+
+describe('a studio training run under another process\'s lock', () => {
+  it('a lock held longer than the busy timeout delays the run, never fails it; no metric point is lost', async () => {
+    const file = path.join(dir, 'studio-run.db');
+    const config = parseDqnConfig({ ...presetConfig('CartPole-v1', 'default'), env: 'CartPole-v1', seed: 1, totalSteps: 1_000_000, hiddenSizes: [16], evalEvery: 0 });
+    const studio = openStudio({ dbFile: file, poolSize: 1, checkpointEvery: 1000 });
+    try {
+      const id = studio.createRuns((d) => createTeacherRun(d, { config, evalEpisodes: 1, name: 'under a lock' })).runs[0].runId;
+      const outcome = studio.execute([id]);
+      const epsilonPoints = () => studio.db.metrics.count(id, 'charts/epsilon');
+      const until = async (cond: () => boolean) => {
+        const end = Date.now() + 120_000;
+        while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      };
+      await until(() => epsilonPoints() >= 2);
+      // The fault as it was: one long transaction of another process, longer than the 5 s busy timeout.
+      const holder = child<{ released: boolean }>({ op: 'hold-lock', db: file, ms: BUSY_TIMEOUT_MS + 700 });
+      await holder.started;
+      await holder.done;
+      const afterLock = epsilonPoints();
+      await until(() => epsilonPoints() >= afterLock + 3); // it goes on training and writing
+      studio.cancelRuns([id]);
+      const [end] = await outcome;
+      await expectHandled(SUITE, 'a studio run under a lock held 5.7 s (busy timeout 5 s)', () => {
+        expect(end.status).toBe('cancelled');
+        const run = studio.db.runs.get(id);
+        expect(run.status).toBe('cancelled');
+        expect(run.error).toBeNull();
+        const steps = studio.db.metrics.series(id, 'charts/epsilon').steps;
+        expect([...steps]).toEqual(Array.from({ length: steps.length }, (_, i) => (i + 1) * 1000)); // no gap, no repeat
+        expect(studio.lockWaits().longestWaitMs).toBeGreaterThan(BUSY_TIMEOUT_MS); // it waited past the busy timeout, and kept going
+      });
+      record(SUITE, 'studio run under a lock', 'figure', `longest wait of the run's writes ${studio.lockWaits().longestWaitMs} ms over ${studio.lockWaits().waits} waits`);
+    } finally {
+      await studio.close();
+    }
+  }, 120_000);
 });
 
 describe('a large import beside a training writer', () => {

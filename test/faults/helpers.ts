@@ -136,3 +136,44 @@ export async function waitFor(cond: () => boolean, timeoutMs = 60_000, everyMs =
 export function strayTemps(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.distill-[a-z-]+-\d+-[0-9a-f]{8}\.tmp/.test(f)) : [];
 }
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `distill-studio` CLI in this process (no node start-up per command): its exit code and output. */
+export async function cli(...args: string[]): Promise<CliResult> {
+  const { main } = await import('../../electron/cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+/**
+ * A command that must be refused before doing any work: it exits with `code`, its stderr matches `message`,
+ * every path in `unchanged` is byte for byte as before, and none of `absent` exists afterwards (a database,
+ * an output that must not have been created). Recorded either way.
+ */
+export async function expectCliRefused(
+  suite: string,
+  name: string,
+  args: readonly string[],
+  o: { code: 1 | 2; message: RegExp; unchanged?: readonly string[]; absent?: readonly string[] },
+): Promise<CliResult> {
+  const unchanged = o.unchanged ?? [];
+  const before = unchanged.map(snapshot);
+  const r = await cli(...args);
+  const created = (o.absent ?? []).filter((p) => fs.existsSync(p));
+  const after = unchanged.map(snapshot);
+  const ok = r.code === o.code && o.message.test(r.stderr) && created.length === 0 && JSON.stringify(before) === JSON.stringify(after);
+  record(suite, name, ok ? 'refused' : 'bad', `exit ${r.code}: ${r.stderr.split('\n')[0]}${created.length ? `; created ${created.join(', ')}` : ''}`);
+  expect(r.stderr, name).toMatch(o.message);
+  expect(r.code, `${name}: exit code (stderr: ${r.stderr})`).toBe(o.code);
+  expect(r.stdout, `${name}: printed a result`).toBe('');
+  expect(created, `${name}: created files`).toEqual([]);
+  expect(after, `${name}: files changed after a refusal`).toEqual(before);
+  return r;
+}
