@@ -26,10 +26,15 @@ export interface LockWaitStats {
   longestWaitMs: number;
   /** Sum of those times (ms). */
   totalWaitMs: number;
+  /**
+   * Longest call of all (ms), first attempt to success, waiting included: SQLite's own busy wait (up to the
+   * busy timeout) raises no error, so a wait shorter than the busy timeout shows only here.
+   */
+  longestCallMs: number;
 }
 
 export function newLockWaitStats(): LockWaitStats {
-  return { waits: 0, retries: 0, longestWaitMs: 0, totalWaitMs: 0 };
+  return { waits: 0, retries: 0, longestWaitMs: 0, totalWaitMs: 0, longestCallMs: 0 };
 }
 
 export interface BusyRetryOptions {
@@ -62,8 +67,10 @@ function backoff(attempt: number, options: BusyRetryOptions): number {
 }
 
 function record(stats: LockWaitStats | undefined, attempts: number, started: number): void {
-  if (!stats || attempts === 0) return;
+  if (!stats) return;
   const waited = Date.now() - started;
+  if (waited > stats.longestCallMs) stats.longestCallMs = waited;
+  if (attempts === 0) return;
   stats.waits++;
   stats.retries += attempts;
   stats.totalWaitMs += waited;
@@ -168,7 +175,10 @@ export function createMetricBuffer<P>(options: MetricBufferOptions<P>): MetricBu
 
   const writeHead = () => {
     const head = queue[0];
+    const started = Date.now();
     options.write(head.runId, head.points);
+    const stats = options.retry?.stats;
+    if (stats && Date.now() - started > stats.longestCallMs) stats.longestCallMs = Date.now() - started;
     queue.shift();
     count -= head.points.length;
   };

@@ -361,6 +361,9 @@ export function createRunsRepository(db: Database.Database): RunsRepository {
     },
 
     markInterruptedOnStartup(isAlive = processIsAlive) {
+      // A read first: in the usual case (nothing to mark) no write lock is taken, so listing runs never waits
+      // for another process's long write.
+      if (!selectRunning.all().some((r) => r.owner_pid === null || !isAlive(r.owner_pid))) return [];
       return db.transaction(() => {
         const gone = selectRunning.all().filter((r) => r.owner_pid === null || !isAlive(r.owner_pid));
         for (const r of gone) interrupt.run(INTERRUPTED_MESSAGE, r.id);

@@ -138,6 +138,7 @@ export class Execution {
       total.retries += s.retries;
       total.totalWaitMs += s.totalWaitMs;
       total.longestWaitMs = Math.max(total.longestWaitMs, s.longestWaitMs);
+      total.longestCallMs = Math.max(total.longestCallMs, s.longestCallMs);
     }
     return total;
   }

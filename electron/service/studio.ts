@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { ExperimentSpec } from '../../core/experiment/spec.ts';
 import { parseExperimentSpec } from '../../core/experiment/spec.ts';
 import type { MetricKey } from '../../core/metrics.ts';
-import { openDatabase, type LockWaitStats, type RunRecord, type StudioDb } from '../../db/index.ts';
+import { isBusyError, openDatabase, type LockWaitStats, type RunRecord, type StudioDb } from '../../db/index.ts';
 import { ApiError, type RequestArgs, type ResponseMap, type RunView, type StudioService } from '../api/contract.ts';
 import { isDependencyError, type JobOutcome } from '../jobs/runner.ts';
 import { buildCatalog } from './catalog.ts';
@@ -90,9 +90,17 @@ export function openStudio(options: StudioOptions): Studio {
   // Runs left `running` by a process that died are interrupted (runs of live processes are left alone); an
   // import or a knowledge-base save whose process was killed midway is undone (those of live processes are
   // left alone: they are still writing).
-  db.runs.markInterruptedOnStartup();
-  db.transfer.recoverInterruptedImports();
-  db.knowledgeBases.deleteIncomplete();
+  // Best effort: another process's long write may hold the lock; what is left then is done at the next start.
+  for (const recover of [() => db.runs.markInterruptedOnStartup(), () => db.transfer.recoverInterruptedImports(), () => db.knowledgeBases.deleteIncomplete()]) {
+    try {
+      recover();
+    } catch (err) {
+      if (!isBusyError(err)) {
+        db.close();
+        throw err;
+      }
+    }
+  }
   const bus = new EventBus();
   const execution = new Execution(db, bus, { ...options, dbFile: db.file });
   const specDir = options.specDir ?? process.cwd();
