@@ -10,10 +10,11 @@
 import { newLockWaitStats, createMetricBuffer, withBusyRetry } from '../../db/busy-retry.ts';
 import { openDatabase } from '../../db/index.ts';
 import { saveKnowledgeBaseFile } from '../../core/kb/kb-file.ts';
-import { saveBundle } from '../../core/nn/bundle.ts';
 import { writeFileSafely } from '../../core/util/safe-output.ts';
-import { buildLargeExperiment, realBundle } from './fixtures.ts';
 import { makeKb } from '../db/fixtures.ts';
+// Model bundles (and the fixtures that make them) load tfjs, a second of start-up: imported by the commands
+// that need them only, so that the other children start in a fraction of that.
+const bundles = () => Promise.all([import('../../core/nn/bundle.ts'), import('./fixtures.ts')]);
 
 type Command =
   | { op: 'build'; db: string; points: number; kbRows: number; running?: boolean }
@@ -33,7 +34,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<unknown> {
   switch (command.op) {
     case 'build':
-      return buildLargeExperiment(command.db, command);
+      return (await bundles())[1].buildLargeExperiment(command.db, command);
     case 'export': {
       const db = openDatabase(command.db);
       try {
@@ -69,8 +70,10 @@ async function main(): Promise<unknown> {
       return { file: writeFileSafely(command.out, new Uint8Array(command.bytes).fill(7), { force: command.force }) };
     case 'save-kb-file':
       return { file: saveKnowledgeBaseFile(command.out, makeKb(command.rows)) };
-    case 'save-bundle':
+    case 'save-bundle': {
+      const [{ saveBundle }, { realBundle }] = await bundles();
       return { dir: saveBundle(command.out, realBundle()) };
+    }
     case 'append-metrics': {
       const db = openDatabase(command.db);
       try {

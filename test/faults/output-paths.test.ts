@@ -95,7 +95,7 @@ describe('export never overwrites what it did not create', () => {
     const target = path.join(out, 'exp.dsx');
     // A big enough experiment that the export is still writing when the temporary appears.
     const bigDb = path.join(dir, 'big.db');
-    const built = childResult<{ experimentId: number }>(runChild({ op: 'build', db: bigDb, points: 600_000, kbRows: 50_000 }));
+    const built = buildLargeExperiment(bigDb, { points: 300_000, kbRows: 50_000 });
     const child = startChild({ op: 'export', db: bigDb, id: built.experimentId, out: target });
     await waitFor(() => strayTemps(out).length > 0, 60_000, 1);
     child.kill('SIGKILL');
