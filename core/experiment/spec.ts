@@ -17,6 +17,25 @@ export const SPEC_VERSION = 2;
 
 const seed = z.number().int().nonnegative();
 
+/** The accepted teacher forms, as the union's error names them (zod alone says only "Invalid input"). */
+const TEACHER_FORMS = ['train', 'model', 'modelId'] as const;
+const TEACHER_FORMS_TEXT = 'must be one of {"train": {…}} (train a teacher), {"model": PATH} (a model bundle folder) or {"modelId": N} (a stored model)';
+
+/**
+ * The teacher union's message: with exactly one of the forms' keys, what is wrong inside that form (the
+ * union tried the other forms too, whose errors only say the key does not belong there); otherwise the forms.
+ */
+function teacherError(issue: { code?: string; input?: unknown; errors?: readonly (readonly { path: readonly PropertyKey[]; message: string }[])[] }): string | undefined {
+  if (issue.code !== 'invalid_union') return undefined;
+  const input = issue.input;
+  const keys = typeof input === 'object' && input !== null && !Array.isArray(input) ? Object.keys(input) : [];
+  const form = keys.length === 1 ? TEACHER_FORMS.indexOf(keys[0] as (typeof TEACHER_FORMS)[number]) : -1;
+  const inner = form >= 0 ? issue.errors?.[form]?.[0] : undefined;
+  if (inner) return `${[TEACHER_FORMS[form], ...inner.path.filter((p) => p !== TEACHER_FORMS[form]).map(String)].join('.')}: ${inner.message}`;
+  const got = Array.isArray(input) ? ', got an array' : keys.length > 0 ? `, got ${keys.map((k) => JSON.stringify(k)).join(', ')}` : input === null ? ', got null' : typeof input === 'object' ? ', got {}' : `, got ${typeof input}`;
+  return `${TEACHER_FORMS_TEXT}${got}`;
+}
+
 const TeacherSpec = z.union([
   z
     .object({
@@ -32,7 +51,7 @@ const TeacherSpec = z.union([
     .strict(),
   z.object({ model: z.string().min(1).describe('Path of a model bundle folder.') }).strict(),
   z.object({ modelId: z.number().int().positive().describe('Id of a model stored in the database.') }).strict(),
-]);
+], { error: teacherError });
 
 const StudentSpec = StudentSettingsBase.extend({ name: z.string().min(1).max(80).optional() }).strict().superRefine(refineStudentSettings);
 

@@ -45,8 +45,18 @@ export interface MetricSeries {
   readonly downsampled: boolean;
 }
 
+/**
+ * Points per transaction of a large append (≈ 30 ms of writing here), so that a large batch never holds the
+ * write lock for long. Appending is idempotent (a step written twice keeps one point), so a batch that failed
+ * half-way (e.g. the database was locked) can simply be appended again.
+ */
+export const METRIC_APPEND_CHUNK = 20_000;
+
 export interface MetricsRepository {
-  /** Writes the points in one transaction; returns how many were written. */
+  /**
+   * Writes the points, in one transaction per METRIC_APPEND_CHUNK points (one in all when called inside a
+   * transaction); returns how many were written.
+   */
   append(runId: number, points: readonly MetricPointInput[]): number;
   /**
    * The series in step order. Charts should pass maxPoints: a downsampled read costs about the same for 10³ or
@@ -263,7 +273,10 @@ export function createMetricsRepository(db: Database.Database): MetricsRepositor
 
   return {
     append(runId, points) {
-      return points.length === 0 ? (requireRun(runId), 0) : append(runId, points);
+      if (points.length === 0) return requireRun(runId), 0;
+      if (points.length <= METRIC_APPEND_CHUNK || db.inTransaction) return append(runId, points);
+      for (let i = 0; i < points.length; i += METRIC_APPEND_CHUNK) append(runId, points.slice(i, i + METRIC_APPEND_CHUNK));
+      return points.length;
     },
 
     series(runId, key, options = {}) {

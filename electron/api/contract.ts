@@ -125,7 +125,10 @@ export interface RunView {
   readonly result: {
     readonly evalMean: number | null;
     readonly evalStd: number | null;
+    /** Half-width of the 95% CI of evalMean; null when it has none (a single evaluation episode). */
     readonly evalCi95: number | null;
+    /** Episodes of the final evaluation (1: no confidence interval). */
+    readonly evalEpisodes: number | null;
     readonly normalizedScore: number | null;
     /** Teacher runs: whether the final return reached the env's reward threshold. */
     readonly reachedThreshold: boolean | null;
@@ -272,7 +275,8 @@ export const REQUESTS = {
   /** Cancels every queued and running run of the experiment. */
   cancelExperiment: z.object({ id }).strict(),
   /** Continues an interrupted, cancelled or externally failed run from its checkpoint, then its waiting dependents. */
-  resumeRun: z.object({ runId: id }).strict(),
+  /** `backend`: continue on another backend than the run's recorded one (its arithmetic changes). */
+  resumeRun: z.object({ runId: id, backend: z.string().min(1).max(40).optional() }).strict(),
   listRuns: z.object({ experimentId: id.optional() }).strict(),
   getRun: z.object({ runId: id }).strict(),
   /** Metric series, downsampled to at most maxPoints each (min/max envelope). */

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { resolveStudentConfig, type StudentConfig, type StudentSettings } from '../../../core/distill/config.ts';
 import { isEnvId } from '../../../core/envs/index.ts';
@@ -6,17 +5,17 @@ import { loadKnowledgeBaseFile } from '../../../core/kb/kb-file.ts';
 import type { KnowledgeBase } from '../../../core/kb/knowledge-base.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { saveBundle } from '../../../core/nn/bundle.ts';
-import { createDistillRuns } from '../../service/runs.ts';
+import { checkNetworksFit, createDistillRuns, studentNetwork } from '../../service/runs.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { numberFlag, round, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
 import { runStandalone } from '../standalone.ts';
-import { openStudioFlag } from '../studio.ts';
+import { dbPathFlag, openStudioFlag, outputFolderFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio distill --teacher DIR --student 16,16 --seed S [--method supervised|retrieval|teacher] [--mode offline|online]
          [--alpha A] [--alpha-schedule constant|linear|adaptive] [--alpha-end A] [--soft-loss kl|kl-two-sided|mse|nll] [--tau T]
          [--hard-loss td|mc] [--hard-error huber|mse] [--max-grad-norm G] [--kb FILE] [--kb-steps N] [--k K] [--radius R|auto]
-         [--steps N] [--eval-episodes N] [--out DIR] [--backend NAME] [--db FILE] [--json]
+         [--steps N] [--eval-episodes N] [--out DIR] [--force] [--backend NAME] [--db FILE] [--json]
   --teacher         teacher model bundle folder
   --student         hidden layer widths of the student, e.g. 16,16
   --method          supervised (default: the KB rows' stored Q, offline) | retrieval (the nearest KB states' Q for the
@@ -31,7 +30,9 @@ export const usage = `Usage: distill-studio distill --teacher DIR --student 16,1
   --steps           gradient updates (offline, default 10000) or env steps (online, default 30000)
   A flag that has no effect with the chosen method and mode is an error.
   --eval-episodes   greedy test episodes (default 20)
-  --out             student bundle folder (default runs/students/<env>-<sizes>-seed<S>-<time>)
+  --out             student bundle folder (default runs/students/<env>-<sizes>-seed<S>-<time>); a folder that is not
+                    empty or a file is refused before training unless --force
+  --force           write the bundle into an existing folder (its three files are replaced, nothing else)
   --db              database the runs are stored in (default: the app's; env DISTILL_DB)
   Stores two runs: the teacher's (its evaluation and knowledge base) and the student's, which checkpoints;
   Ctrl-C stops it and "distill-studio resume RUN" continues it.`;
@@ -58,6 +59,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     steps: { type: 'string' },
     'eval-episodes': { type: 'string' },
     out: { type: 'string' },
+    force: { type: 'boolean' },
     backend: { type: 'string' },
     db: { type: 'string' },
     json: { type: 'boolean' },
@@ -92,6 +94,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     let config: StudentConfig;
     try {
       config = resolveStudentConfig(settings, env, seed, 'distill flags');
+      // A network too large for the memory is refused here, saying how much it needs, before anything is stored.
+      checkNetworksFit([studentNetwork(config, '--student')], backendName);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -106,8 +110,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         throw new UsageError(`--kb: the knowledge base is for ${kb.meta.env} (${kb.meta.observationSize} observations, ${kb.meta.actionCount} actions) but the teacher is for ${env} (${bundle.network.spec.inputSize}, ${bundle.network.spec.outputSize})`);
       }
     }
-    const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'students', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`));
-    if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out: ${out} exists and is not a folder`);
+    const force = flags.force === true;
+    const out = outputFolderFlag('out', (flags.out as string | undefined) ?? path.join('runs', 'students', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`), { force, dbFile: dbPathFlag(flags.db) });
 
     const started = performance.now();
     const studio = openStudioFlag(flags.db, { poolSize: 1, backend: backendName });
@@ -141,7 +145,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         runId: result.run.id,
         teacherRunId: teacherRun.id,
         db: studio.db.file,
-        model: saveBundle(out, result.model),
+        model: saveBundle(out, result.model, { force, protect: [studio.db.file] }),
       };
       if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
       else {
