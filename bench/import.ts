@@ -58,7 +58,7 @@ export async function benchImportDistill(options: { quick: boolean; seeds?: numb
         env: 'CartPole-v1',
         teacher: { modelId: teacher.modelId },
         knowledgeBase: { steps: 20_000, epsilon: 0.05, seed: 1 },
-        students: [{ hiddenSizes: [8, 8], steps: 4000, source }],
+        students: [{ hiddenSizes: [8, 8], steps: 4000, method: source === 'kb' ? 'supervised' : 'teacher', mode: 'offline' }],
         baselines: false,
         seeds,
         evaluation: { episodes: 20, replays: 0 },
@@ -67,9 +67,10 @@ export async function benchImportDistill(options: { quick: boolean; seeds?: numb
       for (const { runId } of created.runs) {
         store.claim(runId, backend);
         const t0 = performance.now();
-        const s = await runJob(jobOf(db.runs.get(runId)), { store, backend });
+        const summary = await runJob(jobOf(db.runs.get(runId)), { store, backend });
+        const s = summary as unknown as Record<string, unknown>;
         const seconds = (performance.now() - t0) / 1000;
-        store.markCompleted(runId, s);
+        store.markCompleted(runId, summary);
         const run = db.runs.get(runId);
         rows.push({
           teacher: `${file} (${teacher.runtime})`,

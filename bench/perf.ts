@@ -287,7 +287,7 @@ export async function benchPerf(o: PerfOptions): Promise<{ rows: Row[]; details:
   const k0 = performance.now();
   const kb = extractKnowledge(teacher, { env: 'CartPole-v1', steps: 20_000, seed: 1, epsilon: 0.05, teacherSource: 'bench' });
   const collect = (performance.now() - k0) / 1000;
-  const config = { ...studentDefaults('CartPole-v1', 'offline'), env: 'CartPole-v1' as const, seed: 1, hiddenSizes: [32, 32], steps: 10_000, evalEvery: 50, evalEpisodes: 20 };
+  const config = { ...studentDefaults('supervised', 'offline'), env: 'CartPole-v1' as const, seed: 1, hiddenSizes: [32, 32], steps: 10_000, evalEvery: 50, evalEpisodes: 20 };
   const s = await trainStudent({ config, teacher, kb, teacherReturn, randomReturn });
   const studentFinal = s.evaluations.length ? s.evaluations[s.evaluations.length - 1].mean : Number.NaN;
   s.network.dispose();

@@ -166,7 +166,7 @@ async function student(): Promise<void> {
     t0 = performance.now();
     const kb = extractKnowledge(t, { env: 'CartPole-v1', steps: 20_000, seed, epsilon: 0.05, teacherSource: teacherDir });
     t1 = performance.now();
-    r = await trainStudent({ config: { ...studentDefaults('CartPole-v1', 'offline'), env: 'CartPole-v1', seed, hiddenSizes: [32, 32], steps: 10_000 }, teacher: t, kb });
+    r = await trainStudent({ config: { ...studentDefaults('supervised', 'offline'), env: 'CartPole-v1', seed, hiddenSizes: [32, 32], steps: 10_000 }, teacher: t, kb });
   });
   console.log(`student on ${backend.name}: KB ${((t1 - t0) / 1000).toFixed(2)} s, 10k updates ${((performance.now() - t1) / 1000).toFixed(1)} s (train ${r.trainSeconds.toFixed(1)} s)`);
 }

@@ -3,7 +3,8 @@
  * of the studio on this machine. Prints a table per section and writes everything, with the machine's
  * description and load, to bench/results/<date>-<quick|full>.json. Sections: perf (the studio against the
  * PyTorch peer, run in the same process tree: bench/perf.ts), train-step, forward, env, retrieval, db, jobs,
- * studio, teacher, sweep (batch size × updates: bench/sweep.ts), ui, import, export. A run that includes perf also writes its
+ * studio, soak (two experiments training while another process imports, lists and resumes: bench/soak.ts),
+ * teacher, sweep (batch size × updates: bench/sweep.ts), ui, import, export. A run that includes perf also writes its
  * table to bench/results/LATEST.md (linked from the README).
  *
  *   npm run bench                          everything
@@ -29,7 +30,7 @@ const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' }, peer: { type: 'string' } },
   allowPositionals: false,
 });
-const SECTIONS = ['perf', 'train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'studio', 'teacher', 'sweep', 'ui', 'import', 'export'] as const;
+const SECTIONS = ['perf', 'train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'studio', 'soak', 'teacher', 'sweep', 'ui', 'import', 'export'] as const;
 const only = flags.only ? new Set(flags.only.split(',')) : new Set<string>(SECTIONS);
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
 const quick = flags.quick === true;
@@ -182,6 +183,13 @@ if (only.has('studio')) {
   const r = await benchStudio({ quick });
   table('studio process (serve): two runs training, server up, a WebSocket client subscribed; host event-loop delay', r.load);
   table('API round trip: POST /api/metricSeries with maxPoints 2000 (median of 50 after 10 warm-up)', r.roundTrip);
+}
+
+if (only.has('soak')) {
+  const { benchSoak } = await import('./soak.ts');
+  const r = await benchSoak({ quick });
+  table('soak: two experiments training in the studio while a third process imports a large experiment, lists runs in a loop and tries to resume a running run', r.summary);
+  table('soak: each process (longest lock wait, or longest call for the CLI loops)', r.processes);
 }
 
 if (only.has('teacher')) {

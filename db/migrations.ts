@@ -202,7 +202,23 @@ CREATE INDEX replays_by_run ON replays (run_id, episode_seed);
 CREATE INDEX replays_by_evaluation ON replays (evaluation_id);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ description: 'initial schema', up: SCHEMA_V1 }];
+/**
+ * Version 2: every metric series records the unit of its steps (its x-axis). Version-1 series are env steps,
+ * except those of offline students, which counted gradient updates (they take no env steps): a student run's
+ * mode is read from its stored config (an experiment job's `job.config.mode` or a CLI run's `cli.mode`; v1's
+ * default mode was offline).
+ */
+const METRIC_UNITS_V2 = /* sql */ `
+ALTER TABLE metric_series ADD COLUMN unit TEXT NOT NULL DEFAULT 'env_steps' CHECK (unit IN ('env_steps', 'gradient_updates'));
+UPDATE metric_series SET unit = 'gradient_updates'
+ WHERE run_id IN (SELECT id FROM runs WHERE role = 'student'
+                    AND coalesce(json_extract(config, '$.job.config.mode'), json_extract(config, '$.cli.mode'), 'offline') = 'offline');
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { description: 'initial schema', up: SCHEMA_V1 },
+  { description: 'metric series x-axis units', up: METRIC_UNITS_V2 },
+];
 
 /** The schema version this build writes: `PRAGMA user_version` after all migrations. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DatabaseOpenError } from './errors.ts';
+import { DatabaseOpenError, isCorruptionError, type DatabaseCorruptError } from './errors.ts';
+import { checkHeader, guardCorruption, knownCorruption, quickCheck } from './integrity.ts';
 import { APPLICATION_ID, SCHEMA_VERSION, migrate } from './migrations.ts';
 import { createCheckpointsRepository, type CheckpointsRepository } from './repositories/checkpoints.ts';
 import { createExperimentsRepository, type ExperimentsRepository } from './repositories/experiments.ts';
@@ -46,39 +47,62 @@ export interface StudioDb {
   transaction<T>(fn: () => T): T;
   /** The connection's settings, for diagnostics and tests. */
   settings(): { journalMode: string; foreignKeys: boolean; synchronous: 'off' | 'normal' | 'full' | 'extra'; busyTimeoutMs: number };
+  /**
+   * Runs `fn` with another busy timeout (ms) and restores the previous one: a first, short try of a write that
+   * can wait (buffered metrics) instead of blocking a training loop for the full 5 s.
+   */
+  withBusyTimeout<T>(ms: number, fn: () => T): T;
+  /** The corruption this connection met, if any; from then on it refuses every write (see db/integrity.ts). */
+  corruption(): DatabaseCorruptError | null;
   close(): void;
 }
 
 export interface OpenOptions {
   /** Open without writing anything: no migration, no journal-mode change. The file must exist. */
   readonly readonly?: boolean;
+  /**
+   * Integrity check at open (db/integrity.ts): 'auto' (default) a quick_check of the whole file when it is
+   * small, of the small tables otherwise; 'full' the whole file whatever its size; 'skip' only the header
+   * (for a second connection of a process that has just checked the file, e.g. a job worker).
+   */
+  readonly check?: 'auto' | 'full' | 'skip';
+  /** Create the file when it does not exist (default true for read-write opens). */
+  readonly create?: boolean;
 }
 
 const IN_MEMORY = ':memory:';
 
+/** The busy timeout of every connection (ms); long writers commit well within it (db/chunked-write.ts). */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** After a checkpoint, the write-ahead log is cut back to this size instead of staying as large as it grew. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** Environment variable naming a better-sqlite3 addon to load instead of node_modules' (Electron's ABI differs from Node's). */
 export const NATIVE_BINDING_ENV = 'DISTILL_SQLITE_BINDING';
 
-/** SQLite result codes that mean "this is not (or no longer) a readable SQLite database". */
-function isNotADatabase(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'));
-}
-
 export function openDatabase(file: string, options: OpenOptions = {}): StudioDb {
   const readonly = options.readonly === true;
+  if (typeof file !== 'string' || file.trim() === '') throw new DatabaseOpenError('invalid-path', String(file), 'the database path is empty; give a file name (or leave the option out for the default database)');
   const memory = file === IN_MEMORY;
   if (memory && readonly) throw new Error('an in-memory database cannot be opened read-only');
   const where = memory ? IN_MEMORY : path.resolve(file);
+  let size = 0;
   if (!memory) {
-    if (readonly && !fs.existsSync(where)) throw new DatabaseOpenError('missing', where, `${where}: no such database file`);
-    if (fs.existsSync(where) && fs.statSync(where).isDirectory()) throw new DatabaseOpenError('not-distill-studio', where, `${where} is a folder, not a Distill Studio database`);
+    const st = fs.statSync(where, { throwIfNoEntry: false });
+    if (st === undefined && (readonly || options.create === false)) throw new DatabaseOpenError('missing', where, `${where}: no such database file`);
+    if (st?.isDirectory()) throw new DatabaseOpenError('not-distill-studio', where, `${where} is a folder, not a Distill Studio database`);
+    if (st !== undefined && !st.isFile()) throw new DatabaseOpenError('not-distill-studio', where, `${where} is not a regular file, not a Distill Studio database`);
+    size = st?.size ?? 0;
+    const known = knownCorruption(where);
+    if (known) throw new DatabaseOpenError('corrupt', where, known.message);
+    checkHeader(where);
     if (!readonly) fs.mkdirSync(path.dirname(where), { recursive: true });
   }
 
   // Inside Electron the addon must be built for Electron's ABI: the launcher builds one beside node_modules and names it here.
   const nativeBinding = process.env[NATIVE_BINDING_ENV] || undefined;
-  const db = new Database(where, { readonly, fileMustExist: readonly, timeout: 5000, ...(nativeBinding ? { nativeBinding } : {}) });
+  const db = new Database(where, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS, ...(nativeBinding ? { nativeBinding } : {}) });
   try {
     // Read the header before writing anything (journal_mode = WAL would already rewrite it).
     let version: number;
@@ -89,7 +113,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): StudioDb 
       applicationId = db.pragma('application_id', { simple: true }) as number;
       objects = db.prepare('SELECT COUNT(*) FROM sqlite_schema').pluck().get() as number;
     } catch (err) {
-      if (isNotADatabase(err)) {
+      if (isCorruptionError(err)) {
         throw new DatabaseOpenError('not-distill-studio', where, `${where} is not a Distill Studio database or is corrupt (SQLite: ${(err as Error).message}); it was left unchanged`);
       }
       throw err;
@@ -110,8 +134,11 @@ export function openDatabase(file: string, options: OpenOptions = {}): StudioDb 
       );
     }
 
+    // Before anything is written (WAL switch, migration): a damaged file is refused and left as it was.
+    if (!memory && objects > 0 && options.check !== 'skip') quickCheck(db, where, size, options.check ?? 'auto');
+
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Up to 32 MiB of page cache per connection (allocated as used): downsampled metric reads and KB loads revisit pages.
     db.pragma('cache_size = -32768');
     if (readonly) {
@@ -124,6 +151,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): StudioDb 
         if (mode !== 'wal') throw new Error(`${where}: could not switch to WAL journal mode (got ${String(mode)})`);
       }
       db.pragma('synchronous = NORMAL');
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
       // migrate() re-reads the version inside its IMMEDIATE transaction, so a concurrent opener is harmless.
       if (version < SCHEMA_VERSION) migrate(db);
     }
@@ -148,6 +176,7 @@ function immediateByDefault(db: Database.Database): void {
 }
 
 function studioDb(db: Database.Database, file: string, readonly: boolean): StudioDb {
+  const corruption = guardCorruption(db, file);
   if (!readonly) immediateByDefault(db);
   const transaction = <T>(fn: () => T): T => db.transaction(fn)();
   return {
@@ -170,6 +199,16 @@ function studioDb(db: Database.Database, file: string, readonly: boolean): Studi
       synchronous: (['off', 'normal', 'full', 'extra'] as const)[db.pragma('synchronous', { simple: true }) as number],
       busyTimeoutMs: db.pragma('busy_timeout', { simple: true }) as number,
     }),
+    withBusyTimeout: (ms, fn) => {
+      const previous = db.pragma('busy_timeout', { simple: true }) as number;
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+      try {
+        return fn();
+      } finally {
+        db.pragma(`busy_timeout = ${previous}`);
+      }
+    },
+    corruption,
     close: () => {
       if (db.open) db.close();
     },

@@ -4,3 +4,8 @@ import { selectBackend } from '../core/nn/backend.ts';
 export async function useBackend(): Promise<string> {
   return (await selectBackend('auto')).name;
 }
+
+/** Learning tests pin wasm, so their thresholds are checked on the numbers they were measured with. */
+export async function pinBackend(): Promise<string> {
+  return (await selectBackend('wasm')).name;
+}

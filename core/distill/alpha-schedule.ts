@@ -8,6 +8,9 @@
  *   G_random), which equals QDagger's ratio when G_random = 0 and stays meaningful for negative returns
  *   (Acrobot, MountainCar). Before the first evaluation the student is assumed to score 0 (α = 0).
  */
+import { normalizedScore } from '../eval/score.ts';
+import { ConfigError } from '../training/errors.ts';
+
 export type AlphaScheduleKind = 'constant' | 'linear' | 'adaptive';
 
 export interface AlphaScheduleOptions {
@@ -19,23 +22,26 @@ export interface AlphaScheduleOptions {
   readonly randomReturn?: number;
 }
 
-export function normalizedScore(g: number, teacher: number, random: number): number {
-  const span = teacher - random;
-  return span === 0 ? Number.NaN : (g - random) / span;
-}
-
 export class AlphaSchedule {
-  private studentReturn: number | null = null;
+  private lastReturn: number | null = null;
 
   constructor(readonly options: AlphaScheduleOptions) {
-    if (options.kind === 'adaptive' && (options.teacherReturn === undefined || options.randomReturn === undefined)) {
-      throw new Error('adaptive α needs the teacher\'s and a random policy\'s evaluation returns');
+    if (options.kind === 'adaptive') {
+      if (options.teacherReturn === undefined || options.randomReturn === undefined) {
+        throw new ConfigError('α schedule', { path: 'alphaSchedule', message: "adaptive α needs the teacher's and a random policy's evaluation returns" });
+      }
+      normalizedScore(options.teacherReturn, options.teacherReturn, options.randomReturn); // throws when the teacher is not above random
     }
   }
 
   /** Records the latest student evaluation return (adaptive). */
   observeStudentReturn(g: number): void {
-    this.studentReturn = g;
+    this.lastReturn = g;
+  }
+
+  /** The latest student evaluation return recorded (null before the first). */
+  get studentReturn(): number | null {
+    return this.lastReturn;
   }
 
   valueAt(step: number): number {
@@ -48,7 +54,7 @@ export class AlphaSchedule {
         return o.alpha + p * (o.alphaEnd - o.alpha);
       }
       case 'adaptive': {
-        const score = this.studentReturn === null ? 0 : normalizedScore(this.studentReturn, o.teacherReturn!, o.randomReturn!);
+        const score = this.lastReturn === null ? 0 : normalizedScore(this.lastReturn, o.teacherReturn!, o.randomReturn!);
         const softWeight = Math.max(1 - (Number.isFinite(score) ? score : 0), 0);
         return Math.min(Math.max(1 - softWeight, 0), 1);
       }

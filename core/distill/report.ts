@@ -1,21 +1,26 @@
 /**
  * How a student compares with its teacher: greedy return on the shared test seeds, normalised score
- * (G − G_random)/(G_teacher − G_random), parameters and their ratio, µs per action (batch 1), agreement with
- * the teacher's argmax and Q-value error on held-out KB states.
+ * (G − G_random)/(G_teacher − G_random) (core/eval/score.ts), parameters and their ratio, µs per action
+ * (batch 1), agreement with the teacher's argmax and Q-value error on held-out KB states.
  */
 import { createEnv } from '../envs/index.ts';
-import { evaluatePolicy, type EvaluationResult } from '../eval/evaluate.ts';
+import { evaluatePolicy, type BatchPolicy, type EvaluationResult } from '../eval/evaluate.ts';
 import type { KnowledgeBase } from '../kb/knowledge-base.ts';
 import type { QFunction } from '../nn/q-function.ts';
 import { argmax, type QNetwork } from '../nn/q-network.ts';
 import { Rng } from '../util/rng.ts';
-import { normalizedScore } from './alpha-schedule.ts';
+import { scoreOn, type ScoreScale } from '../eval/score.ts';
 
-/** A uniformly random policy's return on the given seeds (its own fixed action seed, so it is reproducible). */
-export function evaluateRandomPolicy(env: string, seeds: readonly number[]): EvaluationResult {
+/** A uniformly random policy with its own fixed action seed (reproducible). */
+export function randomPolicy(env: string): BatchPolicy {
   const rng = new Rng(0x5eed);
   const actions = createEnv(env).actionCount;
-  return evaluatePolicy(env, (_o, b) => Int32Array.from({ length: b }, () => rng.int(actions)), seeds);
+  return (_o, b) => Int32Array.from({ length: b }, () => rng.int(actions));
+}
+
+/** A uniformly random policy's return on the given seeds. */
+export function evaluateRandomPolicy(env: string, seeds: readonly number[]): EvaluationResult {
+  return evaluatePolicy(env, randomPolicy(env), seeds);
 }
 
 /** Median wall-clock µs of one greedy action at batch 1 (the latency a deployed policy sees). */
@@ -60,12 +65,13 @@ export function teacherAgreement(student: QNetwork, kb: KnowledgeBase, rows: Int
   return { agreement: agree / rows.length, qRmse: Math.sqrt(se / (rows.length * a)), qMae: ae / (rows.length * a), rows: rows.length };
 }
 
-export interface StudentReport {
+export type StudentReport = {
   readonly evalMean: number;
   readonly evalStd: number;
   readonly evalCi95: number;
   readonly evalEpisodes: number;
-  readonly normalizedScore: number;
+  /** Null when the teacher is not better than random by the margin (core/eval/score.ts; the reason is in the scale's warnings). */
+  readonly normalizedScore: number | null;
   readonly teacherEvalMean: number;
   readonly randomEvalMean: number;
   readonly studentParams: number;
@@ -75,29 +81,27 @@ export interface StudentReport {
   readonly agreement: number | null;
   readonly qRmse: number | null;
   readonly heldOutRows: number;
-}
+};
 
+/** The report of a student whose greedy test evaluation is `evaluation` (on the teacher's and the random policy's seeds). */
 export function reportStudent(args: {
-  env: string;
   student: QNetwork;
-  seeds: readonly number[];
-  teacherReturn: number;
-  randomReturn: number;
+  evaluation: EvaluationResult;
+  scale: ScoreScale;
   teacherParams: number | null;
   kb?: KnowledgeBase | null;
   heldOutRows?: Int32Array;
-}): StudentReport & { evaluation: EvaluationResult } {
-  const evaluation = evaluatePolicy(args.env, (o, b) => args.student.act(o, b), args.seeds);
+}): StudentReport {
+  const { evaluation } = args;
   const agreement = args.kb && args.heldOutRows ? teacherAgreement(args.student, args.kb, args.heldOutRows) : null;
   return {
-    evaluation,
     evalMean: evaluation.mean,
     evalStd: evaluation.std,
     evalCi95: evaluation.ci95,
-    evalEpisodes: args.seeds.length,
-    normalizedScore: normalizedScore(evaluation.mean, args.teacherReturn, args.randomReturn),
-    teacherEvalMean: args.teacherReturn,
-    randomEvalMean: args.randomReturn,
+    evalEpisodes: evaluation.returns.length,
+    normalizedScore: scoreOn(args.scale, evaluation.mean),
+    teacherEvalMean: args.scale.teacherReturn,
+    randomEvalMean: args.scale.randomReturn,
     studentParams: args.student.paramCount,
     teacherParams: args.teacherParams,
     paramRatio: args.teacherParams ? args.student.paramCount / args.teacherParams : null,

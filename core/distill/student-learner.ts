@@ -1,8 +1,12 @@
 /**
  * One gradient step of L = α·L_hard + (1−α)·L_soft on a student Q-network (seed §4.2):
- *   L_hard = mean_i (Q_S(s_i, a_i) − y_i)²,  y_i = r_i + γ(1 − done_i)·max_a Q_S⁻(s'_i, a)  (td, student's own
- *            target network Q_S⁻, real rewards)  or  y_i = G_i (mc, the recorded episode's return-to-go);
+ *   L_hard = mean_i ℓ(Q_S(s_i, a_i) − y_i), ℓ = Huber (δ = 1) or squared error,
+ *            y_i = r_i + γ(1 − done_i)·max_a Q_S⁻(s'_i, a)  (td, student's own target network Q_S⁻, real rewards;
+ *            Double DQN: Q_S⁻(s'_i, argmax_a Q_S(s'_i, a)))  or  y_i = G_i (mc, the recorded return-to-go);
  *   L_soft = masked mean over the batch of the per-sample soft loss against the teacher's Q (losses.ts).
+ * Then the global gradient norm is clipped (maxGradNorm > 0) and Adam steps. With α = 1, Huber, the same
+ * clipping, Adam ε and Double-DQN setting this is exactly TdLearner's update (tested), so an α = 1 student and a
+ * from-scratch DQN baseline are one algorithm.
  * Targets are computed outside the gradient; loss parts are accumulated and read back on demand.
  *
  * Two implementations of the same update, picked by the student's engine: tfjs (the tape differentiates
@@ -12,10 +16,10 @@
  */
 import { maxTdTargets, regressionLoss, softLossRow, type SoftLossSpec } from '../nn/fused/q-losses.ts';
 import type { FusedAdam } from '../nn/fused/mlp.ts';
-import { FusedTrainer } from '../nn/fused/trainer.ts';
-import { huberMean, mseMean, selectActionValues } from '../nn/losses.ts';
+import { FusedTrainer, clipScale } from '../nn/fused/trainer.ts';
+import { clipByGlobalNorm, huberMean, mseMean, selectActionValues } from '../nn/losses.ts';
 import type { AnyOptimizer } from '../nn/optimizer-state.ts';
-import type { QNetwork } from '../nn/q-network.ts';
+import { argmax, type QNetwork } from '../nn/q-network.ts';
 import { tf, type Tensor1D, type Tensor2D } from '../nn/tf.ts';
 import { combinedLoss, maskedMean, softLossPerSample, type SoftLoss } from './losses.ts';
 
@@ -41,9 +45,20 @@ export interface StudentLearnerOptions {
   readonly tau: number;
   readonly gamma: number;
   readonly learningRate: number;
-  /** Squared error (the seed's) or Huber for L_hard. */
+  /** Huber (SB3's DQN) or squared error (the seed's) for L_hard (default squared error). */
   readonly hardError?: 'mse' | 'huber';
+  /** Global gradient-norm clip of the combined loss' gradient; 0 / absent disables it. */
+  readonly maxGradNorm?: number;
+  /** td: Double DQN targets. */
+  readonly doubleDqn?: boolean;
+  /** Adam ε (default 1e-8, PyTorch's). */
+  readonly adamEpsilon?: number;
 }
+
+const f32 = Math.fround;
+
+/** Whether a clip value turns clipping on (0 or ∞ disable it, as torch's clip_grad_norm_ would be pointless). */
+const clipping = (c: number | undefined): c is number => c !== undefined && c > 0 && Number.isFinite(c);
 
 export interface StudentStats {
   readonly loss: number;
@@ -104,7 +119,7 @@ class TfjsStudent implements StudentImpl {
     private readonly target: QNetwork | null,
     private readonly options: StudentLearnerOptions,
   ) {
-    this.optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, 1e-8);
+    this.optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, options.adamEpsilon ?? 1e-8);
     this.sums = tf.variable(tf.zeros([3]), false);
   }
 
@@ -114,9 +129,14 @@ class TfjsStudent implements StudentImpl {
       return tf.tensor1d(b.returns);
     }
     if (!b.rewards || !b.nextObs || !b.terminated) throw new Error('td hard loss needs rewards, nextObs and terminated in the batch');
-    const next = this.target!.apply(tf.tensor2d(b.nextObs, [b.size, this.student.spec.inputSize]));
+    const nextObs = tf.tensor2d(b.nextObs, [b.size, this.student.spec.inputSize]);
+    const next = this.target!.apply(nextObs);
+    const a = this.student.spec.outputSize;
+    const nextValue = this.options.doubleDqn
+      ? selectActionValues(next, tf.oneHot(tf.argMax(this.student.apply(nextObs), 1), a).toFloat() as Tensor2D)
+      : (tf.max(next, 1) as Tensor1D);
     const notDone = tf.sub(1, tf.tensor1d(b.terminated));
-    return tf.add(tf.tensor1d(b.rewards), tf.mul(this.options.gamma, tf.mul(notDone, tf.max(next, 1)))) as Tensor1D;
+    return tf.add(tf.tensor1d(b.rewards), tf.mul(this.options.gamma, tf.mul(notDone, nextValue))) as Tensor1D;
   }
 
   /** The three losses as tensors (inside a tidy). */
@@ -165,7 +185,8 @@ class TfjsStudent implements StudentImpl {
         parts = tf.keep(tf.stack([l.loss, l.hard, l.soft]));
         return l.loss;
       }, this.student.variables);
-      this.optimizer.applyGradients(grads as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      const applied = clipping(this.options.maxGradNorm) ? clipByGlobalNorm(grads, this.options.maxGradNorm) : grads;
+      this.optimizer.applyGradients(applied as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
       this.sums.assign(tf.add(this.sums, parts!));
       (parts as tf.Tensor | null)?.dispose();
       value.dispose();
@@ -192,10 +213,12 @@ class TfjsStudent implements StudentImpl {
 /** The fused form of each soft loss of losses.ts (softLossPerSample). */
 export function fusedSoftLoss(options: Pick<StudentLearnerOptions, 'softLoss' | 'softActions' | 'tau'>): SoftLossSpec {
   switch (options.softLoss) {
-    case 'kl': // KL(softmax(q_T/τ) ‖ softmax(q_S/τ))
-      return { kind: 'kl', tauTeacher: options.tau, tauStudent: options.tau, takenOnly: false, scale: 1 };
-    case 'nll': // −log softmax(q_S/τ)[argmax q_T]
-      return { kind: 'nll', tauTeacher: options.tau, tauStudent: options.tau, takenOnly: false, scale: 1 };
+    case 'kl': // Rusu et al.: KL(softmax(q_T/τ) ‖ softmax(q_S)), the student untempered
+      return { kind: 'kl', tauTeacher: options.tau, tauStudent: 1, takenOnly: false, scale: 1 };
+    case 'kl-two-sided': // τ · KL(softmax(q_T/τ) ‖ softmax(q_S/τ)): the factor τ keeps ∂/∂q_S bounded by 1
+      return { kind: 'kl', tauTeacher: options.tau, tauStudent: options.tau, takenOnly: false, scale: options.tau };
+    case 'nll': // −log softmax(q_S)[argmax q_T], the student untempered
+      return { kind: 'nll', tauTeacher: 1, tauStudent: 1, takenOnly: false, scale: 1 };
     case 'mse':
       return { kind: 'mse', tauTeacher: 1, tauStudent: 1, takenOnly: options.softActions === 'taken', scale: 1 };
   }
@@ -214,7 +237,7 @@ class FusedStudent implements StudentImpl {
     private readonly target: QNetwork | null,
     private readonly options: StudentLearnerOptions,
   ) {
-    this.trainer = new FusedTrainer(student, { learningRate: options.learningRate, epsilon: 1e-8 });
+    this.trainer = new FusedTrainer(student, { learningRate: options.learningRate, epsilon: options.adamEpsilon ?? 1e-8 });
     this.optimizer = this.trainer.optimizer;
     this.soft = fusedSoftLoss(options);
   }
@@ -230,7 +253,17 @@ class FusedStudent implements StudentImpl {
     } else {
       if (!b.rewards || !b.nextObs || !b.terminated) throw new Error('td hard loss needs rewards, nextObs and terminated in the batch');
       if (this.y.length < B) this.y = new Float32Array(B);
-      y = maxTdTargets(this.target!.qValues(b.nextObs, B), b.rewards, b.terminated, this.options.gamma, B, A, this.y);
+      const nextT = this.target!.qValues(b.nextObs, B);
+      if (this.options.doubleDqn) {
+        // The student's next-state argmax picks the target value; copy nextT before the student's own pass.
+        const tCopy = nextT.slice(0, B * A);
+        const nextS = this.student.qValues(b.nextObs, B);
+        const gamma = f32(this.options.gamma);
+        for (let i = 0; i < B; i++) this.y[i] = f32(b.rewards[i] + f32(gamma * f32(f32(1 - b.terminated[i]) * tCopy[i * A + argmax(nextS, i * A, A)])));
+        y = this.y;
+      } else {
+        y = maxTdTargets(nextT, b.rewards, b.terminated, this.options.gamma, B, A, this.y);
+      }
     }
     const { q, dq } = this.trainer.forward(b.obs, B);
     const a = Math.fround(alpha);
@@ -253,7 +286,7 @@ class FusedStudent implements StudentImpl {
 
   step(b: StudentBatch, alpha: number): void {
     const l = this.lossAndBackward(b, alpha);
-    this.trainer.apply();
+    this.trainer.apply(clipping(this.options.maxGradNorm) ? clipScale(this.trainer.gradNorm(), this.options.maxGradNorm) : 1);
     this.sums[0] += l.loss;
     this.sums[1] += l.hard;
     this.sums[2] += l.soft;

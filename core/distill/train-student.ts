@@ -1,378 +1,172 @@
 /**
  * Student training (seed §3.2, §4.2), read top to bottom: config → data (KB split, soft-target source) →
- * networks → helpers → the loop.
+ * networks → the loop of the data mode (distill-offline.ts, distill-online.ts).
  *
- * offline: each update samples a minibatch of KB transitions from the training episodes. Its soft target is
- *   the teacher's Q stored with that state: retrieval of a KB state finds the state itself at distance 0
- *   (inverse-distance weights make it dominate), so the stored row *is* the retrieval result, read directly.
- *   With source `teacher` the live teacher is queried instead.
- * online: the student acts ε-greedily in a vector env and stores its own transitions; when a state is
- *   stored, its soft target is fetched once (KB retrieval with k neighbours and a radius — masked when there
- *   is no neighbour within it — or a teacher forward pass) and kept beside it in the replay buffer.
- * Every `evalEvery` budget steps the student is evaluated greedily on validation seeds (best weights kept;
- * the adaptive α reads these returns).
+ * Soft targets by method (config.ts): supervised = each KB row's stored teacher Q (Rusu et al. 2016);
+ * retrieval = the teacher Q of the nearest KB training states to the student's own states, within a radius
+ * (resolved from the KB when 'auto', reported in the result and logged with the mask rate and retrieval
+ * distance); teacher = a live teacher forward pass. Checkpoints, progress, metrics, validation with keep-best
+ * and cancellation are the shared session's (core/training).
  */
 import { VectorEnv } from '../envs/index.ts';
-import { ReplayBuffer, type ReplayBatch, type ReplayBufferSnapshot } from '../dqn/replay-buffer.ts';
-import { nextMultiple, scheduleLinear } from '../dqn/schedule.ts';
-import type { MetricPoint, TrainHooks, TrainProgress } from '../dqn/train-teacher.ts';
-import { VALIDATION_SEED_BASE, episodeSeeds, evaluatePolicy } from '../eval/evaluate.ts';
-import { monteCarloReturns, splitKnowledgeBase } from '../kb/episodes.ts';
+import { splitKnowledgeBase } from '../kb/episodes.ts';
 import type { KnowledgeBase } from '../kb/knowledge-base.ts';
-import { METRIC_KEYS, type MetricKey } from '../metrics.ts';
+import { metricUnit } from '../metrics.ts';
 import { optimizerState, restoreOptimizer, type SavedTensor } from '../nn/optimizer-state.ts';
 import type { QFunction } from '../nn/q-function.ts';
 import { QNetwork } from '../nn/q-network.ts';
-import { KnnIndex } from '../retrieval/knn-index.ts';
-import { softTargets } from '../retrieval/soft-targets.ts';
-import { Rng } from '../util/rng.ts';
-import { AlphaSchedule, normalizedScore } from './alpha-schedule.ts';
+import { scoreOn, scoreScale } from '../eval/score.ts';
+import type { ReplayBufferSnapshot } from '../dqn/replay-buffer.ts';
+import { runStreams, type DqnScheduleState } from '../training/dqn-steps.ts';
+import { ConfigError } from '../training/errors.ts';
+import type { TrainHooks } from '../training/hooks.ts';
+import { TrainingSession } from '../training/session.ts';
+import { Validator, type ValidationRecord, type ValidatorState } from '../training/validator.ts';
+import { AlphaSchedule } from './alpha-schedule.ts';
 import { parseStudentConfig, type StudentConfig } from './config.ts';
-import { StudentLearner, type StudentBatch } from './student-learner.ts';
-
-/** The normalised score whose first validation `thresholdSeconds` reports. */
-export const STUDENT_SCORE_THRESHOLD = 0.95;
+import { distillOffline } from './distill-offline.ts';
+import { distillOnline } from './distill-online.ts';
+import { StudentLearner } from './student-learner.ts';
+import { RetrievalTargets, TeacherTargets, type RetrievalReport, type SoftTargetSource } from './targets.ts';
 
 export interface StudentInputs {
   readonly config: StudentConfig;
-  /** Required for source `teacher`; its shape is checked against the env. */
+  /** Required for method teacher (a tfjs network or any QFunction, e.g. an ONNX teacher); its shape is checked against the env. */
   readonly teacher?: QFunction | null;
-  /** Required for mode `offline` and source `kb`. */
+  /** Required for methods supervised and retrieval, and for offline students. */
   readonly kb?: KnowledgeBase | null;
-  /** Greedy test returns of the teacher and of a random policy (normalised score, adaptive α). */
+  /** Greedy test returns of the teacher and of a random policy (adaptive α). */
   readonly teacherReturn?: number;
   readonly randomReturn?: number;
 }
 
+/** The normalised score whose first validation `thresholdSeconds` reports. */
+export const STUDENT_SCORE_THRESHOLD = 0.95;
+
 export interface StudentResult {
   readonly network: QNetwork;
+  /** The config it trained with, the retrieval radius resolved to a number. */
   readonly config: StudentConfig;
-  /** Env transitions the student itself took (online) or KB rows it trained on (offline). */
+  /** Env transitions the student took itself (online; 0 offline: it learned from the KB's rows). */
   readonly envSteps: number;
   readonly gradientSteps: number;
   readonly trainSeconds: number;
-  /** Validation evaluations; `seconds`: training seconds (evaluation time excluded) when it was taken. */
-  readonly evaluations: { step: number; mean: number; std: number; alpha: number; seconds?: number }[];
+  /** Validations, at budget steps (updates offline, env steps online). */
+  readonly evaluations: ValidationRecord[];
   readonly selectedStep: number | null;
   /**
-   * First validation with a normalised score ≥ 0.95 (needs teacherReturn and randomReturn): its budget step
-   * and training seconds, as the teacher's thresholdStep / thresholdSeconds. Null if never (or unknown).
+   * First validation with a normalised score ≥ STUDENT_SCORE_THRESHOLD (needs teacherReturn and randomReturn,
+   * and a teacher better than random by the margin): its budget step and training seconds, as the teacher's
+   * thresholdStep / thresholdSeconds. Null if never (or unknown).
    */
   readonly thresholdStep: number | null;
   readonly thresholdSeconds: number | null;
   /** Row indices of the held-out KB episodes (agreement and Q-error are measured there). */
   readonly heldOutRows: Int32Array;
+  readonly retrieval: RetrievalReport | null;
 }
 
-/** What a student run needs to continue from where the checkpoint was taken (online: new episodes start). */
+/** What a student run needs to continue from its checkpoint (online: new episodes start). */
 export interface StudentCheckpoint {
   readonly kind: 'student';
-  readonly version: 1;
-  readonly budget: number;
+  readonly version: 2;
+  /** Budget step: updates offline, env transitions online. */
+  readonly step: number;
   readonly envSteps: number;
   readonly gradientSteps: number;
-  readonly counters: { nextProgress: number; nextEval: number; nextMetric: number; nextTrain: number };
   readonly trainSeconds: number;
-  readonly rng: { sample: number[]; act: number[] };
+  readonly rng: { act: number[]; sample: number[] };
   readonly student: Float32Array[];
   readonly target: Float32Array[] | null;
   readonly optimizer: SavedTensor[];
+  /** The last validation return the adaptive α read. */
   readonly studentReturn: number | null;
-  readonly evaluations: StudentResult['evaluations'];
-  readonly best: { mean: number; step: number; weights: Float32Array[] } | null;
-  readonly replay: { buffer: ReplayBufferSnapshot; softQ: Float32Array; softMask: Float32Array } | null;
+  readonly validator: ValidatorState;
+  readonly retrieval: { queries: number; masked: number; distance: number } | null;
+  readonly online: { schedule: DqnScheduleState; buffer: ReplayBufferSnapshot; softQ: Float32Array; softMask: Float32Array; recent: number[] } | null;
 }
 
-export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { onStudentCheckpoint?: (c: StudentCheckpoint) => void | Promise<void> } = {}, resume?: StudentCheckpoint): Promise<StudentResult> {
+/** The pieces both data-mode loops train with (built by `trainStudent`). */
+export interface StudentRun {
+  readonly config: StudentConfig;
+  readonly kb: KnowledgeBase | null;
+  readonly trainRows: Int32Array;
+  readonly envs: VectorEnv;
+  readonly streams: ReturnType<typeof runStreams>;
+  readonly student: QNetwork;
+  readonly target: QNetwork | null;
+  readonly learner: StudentLearner;
+  readonly alpha: AlphaSchedule;
+  /** 'stored': the KB rows' own Q; null: α is 1 throughout, no soft target is needed. */
+  readonly soft: 'stored' | SoftTargetSource | null;
+  readonly session: TrainingSession<StudentCheckpoint>;
+  readonly validator: Validator;
+  /** The parts of a checkpoint common to both modes. */
+  checkpoint(step: number, envSteps: number, gradientSteps: number, online: StudentCheckpoint['online']): Promise<StudentCheckpoint>;
+}
+
+export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks<StudentCheckpoint> = {}, resume?: StudentCheckpoint): Promise<StudentResult> {
   const config = parseStudentConfig(inputs.config);
   const { kb = null, teacher = null } = inputs;
-  if (config.mode === 'offline' && !kb) throw new Error('offline distillation needs a knowledge base');
-  if (config.source === 'kb' && !kb) throw new Error('source kb needs a knowledge base');
-  if (config.source === 'teacher' && !teacher) throw new Error('source teacher needs the teacher network');
-
-  // The env copies the online student acts in (one, only for its sizes, offline).
+  if (resume && (resume.kind !== 'student' || resume.version !== 2)) throw new ConfigError('checkpoint', { path: 'checkpoint', message: `not a version-2 student checkpoint (kind ${resume.kind}, version ${resume.version}); restart the run` });
+  if (!kb && (config.method !== 'teacher' || config.mode === 'offline')) throw new ConfigError('student inputs', { path: 'kb', message: `method ${config.method} (${config.mode}) needs a knowledge base` });
+  if (!teacher && config.method === 'teacher') throw new ConfigError('student inputs', { path: 'teacher', message: 'method teacher needs the teacher network' });
   const envs = new VectorEnv(config.env, config.mode === 'online' ? config.numEnvs : 1);
   const n = envs.observationSize;
   const a = envs.actionCount;
   if (kb && (kb.meta.env !== config.env || kb.meta.observationSize !== n || kb.meta.actionCount !== a)) {
-    throw new Error(`the knowledge base is for ${kb.meta.env} (${kb.meta.observationSize} observations, ${kb.meta.actionCount} actions), the student for ${config.env} (${n}, ${a})`);
+    throw new ConfigError('student inputs', { path: 'kb', message: `the knowledge base is for ${kb.meta.env} (${kb.meta.observationSize} observations, ${kb.meta.actionCount} actions), the student for ${config.env} (${n}, ${a})` });
   }
   if (teacher && (teacher.spec.inputSize !== n || teacher.spec.outputSize !== a)) {
-    throw new Error(`the teacher is a ${teacher.spec.inputSize}→${teacher.spec.outputSize} network, ${config.env} needs ${n}→${a}`);
+    throw new ConfigError('student inputs', { path: 'teacher', message: `the teacher is a ${teacher.spec.inputSize}→${teacher.spec.outputSize} network, ${config.env} needs ${n}→${a}` });
   }
 
-  const rng = new Rng(config.seed);
-  const initRng = rng.fork();
-  const sampleRng = rng.fork();
-  const actRng = rng.fork();
-
-  // Data: KB split by episode; MC returns; retrieval index over the training rows.
+  // Data: the KB split by episode (held-out episodes are never trained on nor retrieved from), the soft-target source.
   const split = kb ? splitKnowledgeBase(kb, config.heldOutFraction) : { train: new Int32Array(0), heldOut: new Int32Array(0) };
-  if (kb && config.mode === 'offline' && split.train.length === 0) throw new Error('the knowledge base has no training rows');
-  const returns = kb && config.hardLoss === 'mc' ? monteCarloReturns(kb, config.gamma) : null;
-  let index: KnnIndex | null = null;
-  let indexQ: Float32Array | null = null;
-  if (kb && config.source === 'kb' && config.mode === 'online') {
-    const pts = new Float32Array(split.train.length * n);
-    indexQ = new Float32Array(split.train.length * a);
-    split.train.forEach((row, i) => {
-      pts.set(kb.states.subarray(row * n, row * n + n), i * n);
-      indexQ!.set(kb.teacherQ.subarray(row * a, row * a + a), i * a);
-    });
-    index = new KnnIndex(pts, n);
-  }
+  if (kb && split.train.length < 2) throw new ConfigError('student inputs', { path: 'kb', message: `the knowledge base has ${split.train.length} training row(s) after holding out episodes` });
+  const softNever = config.alphaSchedule === 'constant' && config.alpha === 1;
+  const retrieval = config.method === 'retrieval' && !softNever ? new RetrievalTargets(kb!, split.train, config.k, config.radius) : null;
+  const soft = softNever ? null : config.method === 'supervised' ? 'stored' : (retrieval ?? new TeacherTargets(teacher!));
+  const resolved: StudentConfig = retrieval ? { ...config, radius: retrieval.radius } : config;
 
-  // Networks.
-  const student = QNetwork.create({ inputSize: n, hiddenSizes: config.hiddenSizes, outputSize: a }, initRng);
+  // Networks, in the seed's stream order (init, act, sample): the same as a DQN baseline of the same seed.
+  const streams = runStreams(config.seed);
+  const student = QNetwork.create({ inputSize: n, hiddenSizes: config.hiddenSizes, outputSize: a }, streams.init);
   const target = config.hardLoss === 'td' ? student.clone() : null;
   const learner = new StudentLearner(student, target, config);
   const alpha = new AlphaSchedule({
-    kind: config.alphaSchedule,
-    alpha: config.alpha,
-    alphaEnd: config.alphaEnd,
-    totalSteps: config.steps,
+    kind: config.alphaSchedule, alpha: config.alpha, alphaEnd: config.alphaEnd, totalSteps: config.steps,
     ...(inputs.teacherReturn !== undefined ? { teacherReturn: inputs.teacherReturn } : {}),
     ...(inputs.randomReturn !== undefined ? { randomReturn: inputs.randomReturn } : {}),
   });
-  const validationSeeds = episodeSeeds(config.evalEpisodes, VALIDATION_SEED_BASE);
-
-  // Helpers.
-  const B = config.batchSize;
-  const batch = {
-    size: B,
-    obs: new Float32Array(B * n),
-    actions: new Int32Array(B),
-    rewards: new Float32Array(B),
-    nextObs: new Float32Array(B * n),
-    terminated: new Float32Array(B),
-    returns: new Float32Array(B),
-    softQ: new Float32Array(B * a),
-    softMask: new Float32Array(B),
-  };
-  const teacherSoft = (obs: Float32Array, count: number, q: Float32Array, mask: Float32Array) => {
-    q.set(teacher!.predict(obs.subarray(0, count * n), count));
-    mask.fill(1, 0, count);
-  };
-  const fillOfflineBatch = (): StudentBatch => {
-    for (let i = 0; i < B; i++) {
-      const row = split.train[sampleRng.int(split.train.length)];
-      batch.obs.set(kb!.states.subarray(row * n, row * n + n), i * n);
-      batch.nextObs.set(kb!.nextStates.subarray(row * n, row * n + n), i * n);
-      batch.actions[i] = kb!.actions[row];
-      batch.rewards[i] = kb!.rewards[row];
-      batch.terminated[i] = kb!.terminated[row];
-      if (returns) batch.returns[i] = returns[row];
-      if (config.source === 'kb') {
-        batch.softQ.set(kb!.teacherQ.subarray(row * a, row * a + a), i * a);
-        batch.softMask[i] = 1;
-      }
-    }
-    if (config.source === 'teacher') teacherSoft(batch.obs, B, batch.softQ, batch.softMask);
-    return batch;
-  };
-
-  const metrics: MetricPoint[] = [];
-  const emit = (step: number, key: MetricKey, value: number) => metrics.push({ step, key, value });
-  const evaluations: StudentResult['evaluations'] = [];
-  let best: { mean: number; step: number; weights: Float32Array[] } | null = null;
-  let gradientSteps = 0;
-  let budget = 0; // updates (offline) or transitions (online)
-  let envSteps = 0;
-  let evalMs = 0;
-  const t0 = performance.now();
-  const trainSeconds = () => (performance.now() - t0 - evalMs + t0Shift) / 1000;
-  const progressEvery = hooks.progressEvery ?? Math.max(1, Math.round(config.steps / 100));
-  let nextProgress = progressEvery;
-  let nextEval = config.evalEvery > 0 ? config.evalEvery : Infinity;
-  const metricEvery = Math.max(1, Math.round(config.steps / 200));
-  let nextMetric = metricEvery;
-  let epsilon = config.explorationInitialEps;
-
-  let nextTrain = config.learningStarts + config.trainFreq;
-  const checkpointEvery = hooks.checkpointEvery ?? 0;
-  let nextCheckpoint = checkpointEvery > 0 ? checkpointEvery : Infinity;
-  let t0Shift = 0;
-  // Online replay with soft targets stored beside each transition.
-  const online =
-    config.mode === 'online'
-      ? (() => {
-          const replay = new ReplayBuffer(Math.min(config.bufferSize, config.steps + config.numEnvs), n);
-          return { replay, softQ: new Float32Array(replay.capacity * a), softMask: new Float32Array(replay.capacity) };
-        })()
-      : null;
+  const resumed = resume ? { step: resume.step, trainSeconds: resume.trainSeconds } : undefined;
+  const session = new TrainingSession<StudentCheckpoint>({ unit: metricUnit('student', config.mode), total: config.steps, hooks, metricEvery: Math.max(1, Math.round(config.steps / 200)), what: 'distillation', ...(resumed ? { resumed } : {}) });
+  const validator = new Validator(session, { env: config.env, evalEvery: config.evalEvery, episodes: config.evalEpisodes, keepBest: config.keepBest, ...(resume ? { resumed: { step: resume.step, state: resume.validator } } : {}) });
   if (resume) {
-    if (resume.kind !== 'student' || resume.version !== 1) throw new Error(`not a student checkpoint (kind ${resume.kind}, version ${resume.version})`);
-    budget = resume.budget;
-    envSteps = resume.envSteps;
-    gradientSteps = resume.gradientSteps;
-    ({ nextProgress, nextEval, nextMetric, nextTrain } = resume.counters);
     student.setWeights(resume.student);
     if (target && resume.target) target.setWeights(resume.target);
     await restoreOptimizer(learner.optimizer, resume.optimizer);
-    sampleRng.setState(resume.rng.sample);
-    actRng.setState(resume.rng.act);
+    streams.act.setState(resume.rng.act);
+    streams.sample.setState(resume.rng.sample);
     if (resume.studentReturn !== null) alpha.observeStudentReturn(resume.studentReturn);
-    evaluations.push(...resume.evaluations);
-    best = resume.best;
-    if (online && resume.replay) {
-      online.replay.restore(resume.replay.buffer);
-      online.softQ.set(resume.replay.softQ);
-      online.softMask.set(resume.replay.softMask);
-    }
-    t0Shift = resume.trainSeconds * 1000;
-    if (checkpointEvery > 0) nextCheckpoint = nextMultiple(budget, checkpointEvery);
+    if (retrieval && resume.retrieval) retrieval.restoreCounters(resume.retrieval);
   }
-  let lastStudentReturn: number | null = resume?.studentReturn ?? null;
-  const takeCheckpoint = async (): Promise<StudentCheckpoint> => ({
-    kind: 'student',
-    version: 1,
-    budget,
-    envSteps,
-    gradientSteps,
-    counters: { nextProgress, nextEval, nextMetric, nextTrain },
-    trainSeconds: trainSeconds(),
-    rng: { sample: sampleRng.getState(), act: actRng.getState() },
-    student: student.getWeights(),
-    target: target?.getWeights() ?? null,
-    optimizer: await optimizerState(learner.optimizer),
-    studentReturn: lastStudentReturn,
-    evaluations: evaluations.map((e) => ({ ...e })),
-    best,
-    replay: online ? { buffer: online.replay.snapshot(), softQ: online.softQ.slice(), softMask: online.softMask.slice() } : null,
-  });
-
-  const update = (b: StudentBatch) => {
-    learner.step(b, alpha.valueAt(budget));
-    gradientSteps++;
-    if (target && gradientSteps % config.targetUpdateInterval === 0) target.updateFrom(student);
-  };
-  const checkpoint = async () => {
-    if (budget >= nextMetric) {
-      nextMetric = nextMultiple(budget, metricEvery);
-      const s = learner.drainStats();
-      if (s.steps > 0) {
-        if (!Number.isFinite(s.loss)) throw new Error(`distillation diverged: loss is ${s.loss} at step ${budget}; try a lower learningRate or a larger tau`);
-        emit(budget, METRIC_KEYS.distillLoss, s.loss);
-        emit(budget, METRIC_KEYS.hardLoss, s.hard);
-        emit(budget, METRIC_KEYS.softLoss, s.soft);
-      }
-      emit(budget, METRIC_KEYS.alpha, alpha.valueAt(budget));
-      if (hooks.onMetrics) hooks.onMetrics(metrics.splice(0));
-      else metrics.length = 0;
-    }
-    if (budget >= nextEval) {
-      nextEval = nextMultiple(budget, config.evalEvery);
-      const e0 = performance.now();
-      const ev = evaluatePolicy(config.env, (o, c) => student.act(o, c), validationSeeds);
-      evalMs += performance.now() - e0;
-      alpha.observeStudentReturn(ev.mean);
-      lastStudentReturn = ev.mean;
-      evaluations.push({ step: budget, mean: ev.mean, std: ev.std, alpha: alpha.valueAt(budget), seconds: trainSeconds() });
-      emit(budget, METRIC_KEYS.evalMeanReturn, ev.mean);
-      emit(budget, METRIC_KEYS.evalStdReturn, ev.std);
-      if (config.keepBest && (best === null || ev.mean > best.mean)) best = { mean: ev.mean, step: budget, weights: student.getWeights() };
-    }
-    if (budget >= nextCheckpoint && budget < config.steps) {
-      nextCheckpoint = nextMultiple(budget, checkpointEvery);
-      if (hooks.onMetrics && metrics.length) hooks.onMetrics(metrics.splice(0));
-      await hooks.onStudentCheckpoint?.(await takeCheckpoint());
-    }
-    if (budget >= nextProgress) {
-      nextProgress = nextMultiple(budget, progressEvery);
-      hooks.onProgress?.(progress());
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (hooks.signal?.aborted) {
-        const err = new Error('distillation cancelled');
-        err.name = 'AbortError';
-        throw err;
-      }
-    }
-  };
-  const progress = (): TrainProgress => {
-    const elapsed = (performance.now() - t0 + t0Shift) / 1000;
-    return {
-      envSteps: budget,
-      totalSteps: config.steps,
-      gradientSteps,
-      epsilon,
-      elapsedSeconds: elapsed,
-      etaSeconds: budget > 0 ? ((config.steps - budget) * elapsed) / budget : null,
-      recentReturn: null,
-      lastEval: evaluations.length ? evaluations[evaluations.length - 1].mean : null,
-    };
+  const run: StudentRun = {
+    config: resolved, kb, trainRows: split.train, envs, streams, student, target, learner, alpha, soft, session, validator,
+    checkpoint: async (step, envSteps, gradientSteps, online) => ({
+      kind: 'student', version: 2, step, envSteps, gradientSteps, trainSeconds: session.trainSeconds(),
+      rng: { act: streams.act.getState(), sample: streams.sample.getState() }, student: student.getWeights(), target: target?.getWeights() ?? null,
+      optimizer: await optimizerState(learner.optimizer), studentReturn: alpha.studentReturn, validator: validator.state(), retrieval: retrieval?.counters() ?? null, online,
+    }),
   };
 
   try {
-    if (config.mode === 'offline') {
-      while (budget < config.steps) {
-        update(fillOfflineBatch());
-        budget++;
-        await checkpoint();
-      }
-      envSteps = split.train.length;
-    } else {
-      // Online: the student's own experience, with soft targets fetched when a state is stored.
-      const { replay, softQ, softMask } = online!;
-      const sampled: ReplayBatch = replay.allocateBatch(B);
-      const stepQ = new Float32Array(config.numEnvs * a);
-      const stepMask = new Float32Array(config.numEnvs);
-      const actions = new Int32Array(config.numEnvs);
-      let obs = envs.reset(resume ? (config.seed * 1_000_003 + budget) % 2 ** 31 : config.seed);
-      while (budget < config.steps) {
-        epsilon = scheduleLinear(config.explorationInitialEps, config.explorationFinalEps, config.explorationFraction, config.steps, budget);
-        const greedy = student.act(obs, config.numEnvs);
-        for (let i = 0; i < config.numEnvs; i++) actions[i] = actRng.random() < epsilon ? actRng.int(a) : greedy[i];
-        // Soft targets for the states about to be stored.
-        if (config.source === 'kb') {
-          const t = softTargets(index!, indexQ!, a, obs, config.numEnvs, { k: config.k, ...(config.radius !== null ? { radius: config.radius } : {}) });
-          stepQ.set(t.q);
-          stepMask.set(t.mask);
-        } else teacherSoft(obs, config.numEnvs, stepQ, stepMask);
-        const r = envs.step(actions);
-        for (let i = 0; i < config.numEnvs; i++) {
-          const slot = replay.position % replay.capacity;
-          replay.add(obs, actions[i], r.rewards[i], r.finalObservations, r.terminated[i] === 1, i * n);
-          softQ.set(stepQ.subarray(i * a, i * a + a), slot * a);
-          softMask[slot] = stepMask[i];
-          if (r.terminated[i] || r.truncated[i]) emit(budget + i + 1, METRIC_KEYS.episodicReturn, r.episodeReturns[i]);
-        }
-        obs = Float32Array.from(r.observations);
-        budget += config.numEnvs;
-        envSteps += config.numEnvs;
-        while (budget >= nextTrain) {
-          for (let u = 0; u < config.gradientSteps; u++) {
-            replay.sample(sampleRng, sampled);
-            for (let i = 0; i < B; i++) {
-              const j = sampled.indices[i];
-              batch.softQ.set(softQ.subarray(j * a, j * a + a), i * a);
-              batch.softMask[i] = softMask[j];
-            }
-            update({ ...sampled, returns: undefined, softQ: batch.softQ, softMask: batch.softMask });
-          }
-          nextTrain += config.trainFreq;
-        }
-        await checkpoint();
-      }
-    }
-    const last = learner.drainStats();
-    if (last.steps > 0 && !Number.isFinite(last.loss)) throw new Error(`distillation diverged: loss is ${last.loss} at step ${budget}`);
-    if (hooks.onMetrics && metrics.length) hooks.onMetrics(metrics.splice(0));
-    hooks.onProgress?.(progress());
-    const finalBest = best as { mean: number; step: number; weights: Float32Array[] } | null;
-    const { teacherReturn, randomReturn } = inputs;
-    const hit = teacherReturn === undefined || randomReturn === undefined ? undefined : evaluations.find((e) => normalizedScore(e.mean, teacherReturn, randomReturn) >= STUDENT_SCORE_THRESHOLD);
-    if (finalBest) student.setWeights(finalBest.weights);
+    const trained = config.mode === 'offline' ? await distillOffline(run, resume) : await distillOnline(run, resume);
+    const selectedStep = validator.selectBest(student);
+    const hit = firstAtScore(config.env, validator.evaluations, inputs.teacherReturn, inputs.randomReturn);
     return {
-      network: student,
-      config,
-      envSteps,
-      gradientSteps,
-      trainSeconds: trainSeconds(),
-      evaluations,
-      selectedStep: finalBest?.step ?? null,
-      heldOutRows: split.heldOut,
-      thresholdStep: hit?.step ?? null,
-      thresholdSeconds: hit?.seconds ?? null,
+      network: student, config: resolved, ...trained, trainSeconds: session.trainSeconds(), evaluations: validator.evaluations, selectedStep,
+      thresholdStep: hit?.step ?? null, thresholdSeconds: hit?.trainSeconds ?? null, heldOutRows: split.heldOut, retrieval: retrieval?.report() ?? null,
     };
   } catch (err) {
     student.dispose();
@@ -381,4 +175,12 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks & { 
     target?.dispose();
     learner.dispose();
   }
+}
+
+/** The first validation whose normalised score reaches STUDENT_SCORE_THRESHOLD (null without a valid score scale). */
+function firstAtScore(env: string, evaluations: readonly ValidationRecord[], teacherReturn?: number, randomReturn?: number): ValidationRecord | null {
+  if (teacherReturn === undefined || randomReturn === undefined) return null;
+  const scale = scoreScale(env, teacherReturn, randomReturn);
+  if (!scale.valid) return null;
+  return evaluations.find((e) => (scoreOn(scale, e.mean) ?? -Infinity) >= STUDENT_SCORE_THRESHOLD) ?? null;
 }

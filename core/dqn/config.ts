@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ENV_IDS } from '../envs/index.ts';
+import { ConfigError, configErrorFromZod } from '../training/errors.ts';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -25,6 +26,7 @@ export const DqnConfigSchema = z
     learningStarts: nonNegInt.describe('Transitions collected before the first gradient update.'),
     batchSize: posInt.describe('Minibatch size of each gradient update.'),
     gamma: unit.describe('Discount factor γ.'),
+    nStep: z.number().int().min(1).max(20).describe('Multi-step returns: each stored transition sums n rewards and bootstraps with γ^n (1: one-step DQN).'),
     trainFreq: posInt.describe('Run a block of gradient updates every this many transitions.'),
     gradientSteps: z.number().int().min(-1).refine((v) => v !== 0, 'must be -1 or a positive integer').describe(
       'Gradient updates per block; -1 = as many as transitions collected since the last block (SB3).',
@@ -42,6 +44,7 @@ export const DqnConfigSchema = z
     evalEpisodes: posInt.max(1000).describe('Validation episodes per periodic evaluation.'),
     keepBest: z.boolean().describe('Return the weights of the best periodic evaluation rather than the last (SB3 EvalCallback best model).'),
     stopAtThreshold: z.boolean().describe("Stop once a periodic evaluation reaches the env's reward threshold."),
+    stopAtReturn: z.number().nullable().describe('Stop once a periodic evaluation reaches this return (null: never); baselines use it to stop at a normalised score.'),
   })
   .strict();
 
@@ -54,8 +57,8 @@ export function formatIssues(error: z.ZodError): string {
 
 export function parseDqnConfig(input: unknown): DqnConfig {
   const parsed = DqnConfigSchema.safeParse(input);
-  if (!parsed.success) throw new Error(`invalid DQN config: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw configErrorFromZod('DQN config', parsed.error);
   const c = parsed.data;
-  if (c.batchSize > c.bufferSize) throw new Error(`invalid DQN config: batchSize (${c.batchSize}) exceeds bufferSize (${c.bufferSize})`);
+  if (c.batchSize > c.bufferSize) throw new ConfigError('DQN config', { path: 'batchSize', message: `${c.batchSize} exceeds bufferSize (${c.bufferSize})` });
   return c;
 }

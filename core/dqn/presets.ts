@@ -21,6 +21,7 @@ export type PresetConfig = Omit<DqnConfig, 'env' | 'seed'>;
 /** SB3 DQN defaults that the Zoo's files do not override. */
 const SB3: Omit<PresetConfig, 'totalSteps' | 'hiddenSizes' | 'learningRate' | 'bufferSize' | 'learningStarts' | 'batchSize' | 'gamma' | 'trainFreq' | 'gradientSteps' | 'targetUpdateInterval' | 'explorationFraction' | 'explorationFinalEps'> = {
   numEnvs: 1,
+  nStep: 1,
   adamEpsilon: 1e-8,
   targetTau: 1,
   explorationInitialEps: 1,
@@ -32,6 +33,7 @@ const SB3: Omit<PresetConfig, 'totalSteps' | 'hiddenSizes' | 'learningRate' | 'b
   evalEpisodes: 10,
   keepBest: false,
   stopAtThreshold: false,
+  stopAtReturn: null,
 };
 
 const ZOO: Record<EnvId, PresetConfig> = {
@@ -53,10 +55,10 @@ const ZOO: Record<EnvId, PresetConfig> = {
 };
 
 const CLEANRL: PresetConfig = {
-  totalSteps: 500_000, numEnvs: 1, hiddenSizes: [120, 84], learningRate: 2.5e-4, adamEpsilon: 1e-8, bufferSize: 10_000,
+  totalSteps: 500_000, numEnvs: 1, nStep: 1, hiddenSizes: [120, 84], learningRate: 2.5e-4, adamEpsilon: 1e-8, bufferSize: 10_000,
   learningStarts: 10_000, batchSize: 128, gamma: 0.99, trainFreq: 10, gradientSteps: 1, targetUpdateInterval: 500,
   targetTau: 1, explorationFraction: 0.5, explorationInitialEps: 1, explorationFinalEps: 0.05, randomWarmup: false,
-  loss: 'mse', doubleDqn: false, maxGradNorm: 0, evalEvery: 0, evalEpisodes: 10, keepBest: false, stopAtThreshold: false,
+  loss: 'mse', doubleDqn: false, maxGradNorm: 0, evalEvery: 0, evalEpisodes: 10, keepBest: false, stopAtThreshold: false, stopAtReturn: null,
 };
 
 const PROJECT: Record<EnvId, PresetConfig> = {

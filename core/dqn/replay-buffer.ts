@@ -4,6 +4,11 @@
  *
  * `nextObs` holds the true next observation: for a truncated episode the final observation (not the
  * auto-reset one), and `terminated` is 1 only for real terminal states, so truncation is bootstrapped.
+ *
+ * `terminated` is a weight t ∈ [0, 1] in the one-step target r + γ(1 − t)·V(s'): 0 or 1 for one-step
+ * transitions; an n-step transition cut after k steps (Sutton & Barto §7.1) stores its discounted k-step return
+ * as r and t = 1 − γ^(k−1) when it bootstraps, so that the same target becomes r + γ^k·V(s_{t+k}) (see
+ * core/training/dqn-steps.ts, NStepStorer).
  */
 import type { Rng } from '../util/rng.ts';
 
@@ -28,7 +33,7 @@ export interface ReplayBufferSnapshot {
   readonly nextObs: Float32Array;
   readonly actions: Int32Array;
   readonly rewards: Float32Array;
-  readonly terminated: Uint8Array;
+  readonly terminated: Float32Array;
 }
 
 export class ReplayBuffer {
@@ -38,7 +43,7 @@ export class ReplayBuffer {
   private readonly nextObs: Float32Array;
   private readonly actions: Int32Array;
   private readonly rewards: Float32Array;
-  private readonly terminated: Uint8Array;
+  private readonly terminated: Float32Array;
   private cursor = 0;
   private filled = 0;
 
@@ -51,7 +56,7 @@ export class ReplayBuffer {
     this.nextObs = new Float32Array(capacity * obsSize);
     this.actions = new Int32Array(capacity);
     this.rewards = new Float32Array(capacity);
-    this.terminated = new Uint8Array(capacity);
+    this.terminated = new Float32Array(capacity);
   }
 
   /** Number of stored transitions (≤ capacity). */
@@ -68,14 +73,14 @@ export class ReplayBuffer {
    * Adds one transition. `obs`/`nextObs` are read from `offset` (row `offset / obsSize` of a vector env's
    * flat arrays), so a vector step is added without copying rows out first.
    */
-  add(obs: Float32Array, action: number, reward: number, nextObs: Float32Array, terminated: boolean, offset = 0): void {
+  add(obs: Float32Array, action: number, reward: number, nextObs: Float32Array, terminated: boolean | number, offset = 0): void {
     const n = this.obsSize;
     const at = this.cursor * n;
     this.obs.set(obs.subarray(offset, offset + n), at);
     this.nextObs.set(nextObs.subarray(offset, offset + n), at);
     this.actions[this.cursor] = action;
     this.rewards[this.cursor] = reward;
-    this.terminated[this.cursor] = terminated ? 1 : 0;
+    this.terminated[this.cursor] = typeof terminated === 'number' ? terminated : terminated ? 1 : 0;
     this.cursor = (this.cursor + 1) % this.capacity;
     if (this.filled < this.capacity) this.filled++;
   }

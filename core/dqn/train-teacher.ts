@@ -1,77 +1,47 @@
 /**
- * DQN teacher training, read top to bottom (after CleanRL's dqn.py): config → env → networks → helpers →
- * the loop. Deterministic given the config (seed included) and the backend.
+ * DQN training (teacher and from-scratch baseline), read top to bottom after CleanRL's dqn.py: config → env →
+ * networks → the loop. Deterministic given the config (seed included) and the backend.
  *
- * Loop, per vector step of `numEnvs` transitions:
+ * Per vector step of `numEnvs` transitions:
  *   1. act ε-greedily (uniformly at random before learningStarts when randomWarmup, as SB3);
- *   2. store (s, a, r, s'_true, terminated) — truncation is not termination, s'_true is the final obs;
+ *   2. store (s, a, r, s'_true, terminated): truncation is not termination, s'_true is the final obs (with
+ *      nStep > 1 the n-step transition that leaves each copy's window);
  *   3. every targetUpdateInterval transitions, update the target network (hard or Polyak);
- *   4. every trainFreq transitions past learningStarts, run a block of gradient updates;
- *   5. every evalEvery transitions, evaluate greedily on the validation seeds (best checkpoint kept).
+ *   4. every trainFreq transitions past learningStarts, a block of gradient updates;
+ *   5. every evalEvery transitions, a greedy validation (best weights kept; optional stop at a return).
+ * Checkpoints, progress, metric delivery and cancellation are the shared session's (core/training).
  */
 import { VectorEnv } from '../envs/index.ts';
-import { VALIDATION_SEED_BASE, episodeSeeds, evaluatePolicy } from '../eval/evaluate.ts';
-import { METRIC_KEYS, type MetricKey } from '../metrics.ts';
+import { METRIC_KEYS } from '../metrics.ts';
 import { optimizerState, restoreOptimizer, type SavedTensor } from '../nn/optimizer-state.ts';
 import { QNetwork } from '../nn/q-network.ts';
-import { Rng } from '../util/rng.ts';
+import { DqnSchedule, NStepStorer, RecentReturns, actEpsilonGreedy, replayCapacity, resetSeed, runStreams, type DqnScheduleState } from '../training/dqn-steps.ts';
+import { ConfigError } from '../training/errors.ts';
+import type { TrainHooks } from '../training/hooks.ts';
+import { TrainingSession } from '../training/session.ts';
+import { Validator, type ValidationRecord, type ValidatorState } from '../training/validator.ts';
 import { parseDqnConfig, type DqnConfig } from './config.ts';
 import { ReplayBuffer, type ReplayBufferSnapshot } from './replay-buffer.ts';
-import { nextMultiple, scheduleLinear } from './schedule.ts';
+import { scheduleLinear } from './schedule.ts';
 import { TdLearner } from './td-learner.ts';
 
-export interface MetricPoint {
-  readonly step: number;
-  readonly key: MetricKey;
-  readonly value: number;
-}
+export type { MetricPoint, TrainHooks, TrainProgress } from '../training/hooks.ts';
 
-export interface TrainProgress {
-  readonly envSteps: number;
-  readonly totalSteps: number;
-  readonly gradientSteps: number;
-  readonly epsilon: number;
-  readonly elapsedSeconds: number;
-  /** Remaining seconds at the current rate (null before there is a rate). */
-  readonly etaSeconds: number | null;
-  /** Mean return of the last 20 finished training episodes (null before the first). */
-  readonly recentReturn: number | null;
-  /** Latest validation mean (null before the first). */
-  readonly lastEval: number | null;
-}
-
-export interface TrainHooks {
-  /** Called about every `progressEvery` transitions and at the end. */
-  onProgress?: (p: TrainProgress) => void;
-  /** Metric points, delivered in batches. */
-  onMetrics?: (points: MetricPoint[]) => void;
-  /** Aborts the run (the promise rejects with an AbortError). */
-  signal?: AbortSignal;
-  progressEvery?: number;
-  /** Take a checkpoint every this many budget steps (0 / absent: never). Metrics up to its step are delivered first. */
-  checkpointEvery?: number;
-  onCheckpoint?: (checkpoint: TeacherCheckpoint) => void | Promise<void>;
-}
-
-/**
- * Everything needed to continue a teacher run exactly where its checkpoint was taken, except the episodes in
- * flight: on resume the env copies start new episodes (seeded from the run's seed and the step).
- */
+/** Everything needed to continue a run where its checkpoint was taken, except the episodes in flight (new ones start). */
 export interface TeacherCheckpoint {
   readonly kind: 'teacher';
-  readonly version: 1;
+  readonly version: 2;
   readonly envSteps: number;
   readonly gradientSteps: number;
-  readonly counters: { nextTrain: number; nextTarget: number; nextEval: number; nextMetric: number; nextProgress: number };
   readonly trainSeconds: number;
+  readonly schedule: DqnScheduleState;
   readonly rng: { act: number[]; sample: number[] };
   readonly online: Float32Array[];
   readonly target: Float32Array[];
   readonly optimizer: SavedTensor[];
   readonly buffer: ReplayBufferSnapshot;
   readonly recent: number[];
-  readonly evaluations: { step: number; mean: number; std: number }[];
-  readonly best: { mean: number; step: number; weights: Float32Array[] } | null;
+  readonly validator: ValidatorState;
   readonly thresholdStep: number | null;
   readonly thresholdSeconds: number | null;
 }
@@ -82,228 +52,107 @@ export interface TeacherResult {
   readonly envSteps: number;
   readonly gradientSteps: number;
   readonly trainSeconds: number;
-  /** Env step at which a validation evaluation first reached the reward threshold (null if never). */
+  /** The env's reward threshold (Gymnasium's "solved"). */
+  readonly rewardThreshold: number;
+  /** Env step at which a validation first reached the reward threshold (null if never), and the training seconds until then. */
   readonly thresholdStep: number | null;
-  /** Training seconds (evaluation time excluded) until then. */
   readonly thresholdSeconds: number | null;
-  readonly evaluations: { step: number; mean: number; std: number }[];
-  /** Step of the periodic evaluation whose weights were returned (null: the final weights). */
+  readonly evaluations: ValidationRecord[];
+  /** Step of the validation whose weights were returned (null: the final weights). */
   readonly selectedStep: number | null;
+  /** Why the run ended before its budget (a validation reached the stop return), or null. */
+  readonly stoppedEarly: string | null;
 }
 
 const METRIC_EVERY = 1000;
 
-export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}, resume?: TeacherCheckpoint): Promise<TeacherResult> {
+export async function trainTeacher(input: DqnConfig, hooks: TrainHooks<TeacherCheckpoint> = {}, resume?: TeacherCheckpoint): Promise<TeacherResult> {
   const config = parseDqnConfig(input);
-  const rng = new Rng(config.seed);
-  const initRng = rng.fork();
-  const actRng = rng.fork();
-  const sampleRng = rng.fork();
-
+  if (resume && (resume.kind !== 'teacher' || resume.version !== 2)) {
+    throw new ConfigError('checkpoint', { path: 'checkpoint', message: `not a version-2 teacher checkpoint (kind ${resume.kind}, version ${resume.version}); restart the run` });
+  }
+  const streams = runStreams(config.seed);
   const envs = new VectorEnv(config.env, config.numEnvs);
-  const threshold = envs.env(0).rewardThreshold;
-  const spec = { inputSize: envs.observationSize, hiddenSizes: config.hiddenSizes, outputSize: envs.actionCount };
-  const online = QNetwork.create(spec, initRng);
+  const n = config.numEnvs;
+  const threshold = envs.rewardThreshold;
+  const online = QNetwork.create({ inputSize: envs.observationSize, hiddenSizes: config.hiddenSizes, outputSize: envs.actionCount }, streams.init);
   const target = online.clone();
   const learner = new TdLearner(online, target, config);
-  const buffer = new ReplayBuffer(Math.min(config.bufferSize, Math.max(config.totalSteps, config.batchSize)), envs.observationSize);
+  const buffer = new ReplayBuffer(replayCapacity(config.bufferSize, config.totalSteps, config.batchSize), envs.observationSize);
   const batch = buffer.allocateBatch(config.batchSize);
-  const validationSeeds = episodeSeeds(config.evalEpisodes, VALIDATION_SEED_BASE);
-
-  const metrics: MetricPoint[] = [];
-  const emit = (step: number, key: MetricKey, value: number) => metrics.push({ step, key, value });
-  const flush = () => {
-    if (metrics.length && hooks.onMetrics) hooks.onMetrics(metrics.splice(0));
-    else metrics.length = 0;
-  };
-
-  const n = config.numEnvs;
+  const resumed = resume ? { step: resume.envSteps, trainSeconds: resume.trainSeconds } : undefined;
+  const session = new TrainingSession<TeacherCheckpoint>({ unit: 'env_steps', total: config.totalSteps, hooks, metricEvery: METRIC_EVERY, what: 'training', ...(resumed ? { resumed } : {}) });
+  const validator = new Validator(session, { env: config.env, evalEvery: config.evalEvery, episodes: config.evalEpisodes, keepBest: config.keepBest, ...(resume ? { resumed: { step: resume.envSteps, state: resume.validator } } : {}) });
+  const schedule = new DqnSchedule(config, resume?.schedule);
+  const recent = new RecentReturns(20, resume?.recent);
+  const storer = new NStepStorer(config.nStep, config.gamma, n, envs.observationSize);
   const actions = new Int32Array(n);
-  const recent: number[] = [];
-  const evaluations: { step: number; mean: number; std: number }[] = [];
-  let best: { mean: number; step: number; weights: Float32Array[] } | null = null;
-  let thresholdStep: number | null = null;
-  let thresholdSeconds: number | null = null;
-  let envSteps = 0;
-  let gradientSteps = 0;
-  let nextTrain = Math.max(config.learningStarts, 0) + config.trainFreq;
-  let nextTarget = config.targetUpdateInterval;
-  let nextEval = config.evalEvery > 0 ? config.evalEvery : Infinity;
-  let nextMetric = METRIC_EVERY;
-  const progressEvery = hooks.progressEvery ?? 1000;
-  let nextProgress = progressEvery;
-  let evalMs = 0;
-  let t0 = performance.now();
-  const trainSeconds = () => (performance.now() - t0 - evalMs) / 1000;
+  let envSteps = resume?.envSteps ?? 0;
+  let gradientSteps = resume?.gradientSteps ?? 0;
+  let thresholdStep = resume?.thresholdStep ?? null;
+  let thresholdSeconds = resume?.thresholdSeconds ?? null;
+  let stoppedEarly: string | null = null;
   let epsilon = config.explorationInitialEps;
-  const checkpointEvery = hooks.checkpointEvery ?? 0;
-  let nextCheckpoint = checkpointEvery > 0 ? checkpointEvery : Infinity;
-
   if (resume) {
-    if (resume.kind !== 'teacher' || resume.version !== 1) throw new Error(`not a teacher checkpoint (kind ${resume.kind}, version ${resume.version})`);
-    envSteps = resume.envSteps;
-    gradientSteps = resume.gradientSteps;
-    ({ nextTrain, nextTarget, nextEval, nextMetric, nextProgress } = resume.counters);
     online.setWeights(resume.online);
     target.setWeights(resume.target);
     await restoreOptimizer(learner.optimizer, resume.optimizer);
     buffer.restore(resume.buffer);
-    actRng.setState(resume.rng.act);
-    sampleRng.setState(resume.rng.sample);
-    recent.push(...resume.recent);
-    evaluations.push(...resume.evaluations);
-    best = resume.best;
-    thresholdStep = resume.thresholdStep;
-    thresholdSeconds = resume.thresholdSeconds;
-    t0 -= resume.trainSeconds * 1000;
-    if (checkpointEvery > 0) nextCheckpoint = nextMultiple(envSteps, checkpointEvery);
+    streams.act.setState(resume.rng.act);
+    streams.sample.setState(resume.rng.sample);
   }
+  const status = () => ({ step: envSteps, gradientSteps, epsilon, recentReturn: recent.mean(), lastEval: validator.last() });
   const checkpoint = async (): Promise<TeacherCheckpoint> => ({
-    kind: 'teacher',
-    version: 1,
-    envSteps,
-    gradientSteps,
-    counters: { nextTrain, nextTarget, nextEval, nextMetric, nextProgress },
-    trainSeconds: trainSeconds(),
-    rng: { act: actRng.getState(), sample: sampleRng.getState() },
-    online: online.getWeights(),
-    target: target.getWeights(),
-    optimizer: await optimizerState(learner.optimizer),
-    buffer: buffer.snapshot(),
-    recent: [...recent],
-    evaluations: evaluations.map((e) => ({ ...e })),
-    best,
-    thresholdStep,
-    thresholdSeconds,
+    kind: 'teacher', version: 2, envSteps, gradientSteps, trainSeconds: session.trainSeconds(), schedule: schedule.state(),
+    rng: { act: streams.act.getState(), sample: streams.sample.getState() }, online: online.getWeights(), target: target.getWeights(),
+    optimizer: await optimizerState(learner.optimizer), buffer: buffer.snapshot(), recent: [...recent.values], validator: validator.state(), thresholdStep, thresholdSeconds,
   });
 
-  const progress = (): TrainProgress => {
-    const elapsed = (performance.now() - t0) / 1000;
-    const rate = envSteps / Math.max(elapsed, 1e-9);
-    return {
-      envSteps,
-      totalSteps: config.totalSteps,
-      gradientSteps,
-      epsilon,
-      elapsedSeconds: elapsed,
-      etaSeconds: envSteps > 0 ? (config.totalSteps - envSteps) / rate : null,
-      recentReturn: recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : null,
-      lastEval: evaluations.length ? evaluations[evaluations.length - 1].mean : null,
-    };
-  };
-
   try {
-    // A resumed run starts fresh episodes, seeded from the run's seed and the step it resumes at.
-    let obs = envs.reset(resume ? (config.seed * 1_000_003 + envSteps) % 2 ** 31 : config.seed);
+    let obs = envs.reset(resetSeed(config.seed, resume ? envSteps : null));
     while (envSteps < config.totalSteps) {
-      if (hooks.signal?.aborted) throw abortError();
-      // 1. act
       epsilon = scheduleLinear(config.explorationInitialEps, config.explorationFinalEps, config.explorationFraction, config.totalSteps, envSteps);
-      const warmup = config.randomWarmup && envSteps < config.learningStarts;
-      let needGreedy = false;
-      for (let i = 0; i < n; i++) {
-        if (warmup || actRng.random() < epsilon) actions[i] = actRng.int(envs.actionCount);
-        else {
-          actions[i] = -1;
-          needGreedy = true;
-        }
-      }
-      if (needGreedy) {
-        const greedy = online.act(obs, n);
-        for (let i = 0; i < n; i++) if (actions[i] < 0) actions[i] = greedy[i];
-      }
-      // 2. step and store
+      actEpsilonGreedy(online, obs, n, epsilon, config.randomWarmup && envSteps < config.learningStarts, streams.act, actions);
       const r = envs.step(actions);
-      const obsSize = envs.observationSize;
-      for (let i = 0; i < n; i++) {
-        buffer.add(obs, actions[i], r.rewards[i], r.finalObservations, r.terminated[i] === 1, i * obsSize);
-        if (r.terminated[i] || r.truncated[i]) {
-          recent.push(r.episodeReturns[i]);
-          if (recent.length > 20) recent.shift();
-          emit(envSteps + i + 1, METRIC_KEYS.episodicReturn, r.episodeReturns[i]);
-          emit(envSteps + i + 1, METRIC_KEYS.episodicLength, r.episodeLengths[i]);
-        }
-      }
-      // `obs` must not alias the env's reused output buffer across the next step.
-      obs = Float32Array.from(r.observations);
+      storer.store(buffer, obs, actions, r, (i) => {
+        recent.push(r.episodeReturns[i]);
+        session.emit(envSteps + i + 1, METRIC_KEYS.episodicReturn, r.episodeReturns[i]);
+        session.emit(envSteps + i + 1, METRIC_KEYS.episodicLength, r.episodeLengths[i]);
+      });
+      obs = Float32Array.from(r.observations); // must not alias the env's reused output buffer
       envSteps += n;
+      for (let t = schedule.targetUpdatesDue(envSteps); t > 0; t--) target.updateFrom(online, config.targetTau);
+      for (let u = schedule.updatesDue(envSteps); u > 0; u--, gradientSteps++) learner.step(buffer.sample(streams.sample, batch));
 
-      // 3. target network
-      while (envSteps >= nextTarget) {
-        target.updateFrom(online, config.targetTau);
-        nextTarget += config.targetUpdateInterval;
-      }
-      // 4. gradient updates
-      while (envSteps >= nextTrain) {
-        const updates = config.gradientSteps === -1 ? config.trainFreq : config.gradientSteps;
-        for (let u = 0; u < updates; u++) {
-          learner.step(buffer.sample(sampleRng, batch));
-          gradientSteps++;
-        }
-        nextTrain += config.trainFreq;
-      }
-      // metrics
-      if (envSteps >= nextMetric) {
-        nextMetric = nextMultiple(envSteps, METRIC_EVERY);
+      if (session.metricTick.due(envSteps)) {
         const stats = learner.drainStats();
         if (stats.steps > 0) {
-          if (!Number.isFinite(stats.loss)) {
-            throw new Error(`training diverged: TD loss is ${stats.loss} at env step ${envSteps} (gradient step ${gradientSteps}); try a lower learningRate or enable maxGradNorm`);
-          }
-          emit(envSteps, METRIC_KEYS.tdLoss, stats.loss);
-          emit(envSteps, METRIC_KEYS.qValues, stats.qMean);
+          session.checkFinite('TD loss', stats.loss, envSteps, 'try a lower learningRate or enable maxGradNorm');
+          session.emit(envSteps, METRIC_KEYS.tdLoss, stats.loss);
+          session.emit(envSteps, METRIC_KEYS.qValues, stats.qMean);
         }
-        emit(envSteps, METRIC_KEYS.epsilon, epsilon);
-        emit(envSteps, METRIC_KEYS.gradientSteps, gradientSteps);
-        emit(envSteps, METRIC_KEYS.sps, envSteps / Math.max(trainSeconds(), 1e-9));
-        flush();
+        session.emit(envSteps, METRIC_KEYS.epsilon, epsilon);
+        session.emit(envSteps, METRIC_KEYS.gradientSteps, gradientSteps);
+        session.emit(envSteps, METRIC_KEYS.sps, envSteps / Math.max(session.trainSeconds(), 1e-9));
+        session.flush();
       }
-      // 5. periodic validation
-      if (envSteps >= nextEval) {
-        nextEval = nextMultiple(envSteps, config.evalEvery);
-        const e0 = performance.now();
-        const ev = evaluatePolicy(config.env, (o, b) => online.act(o, b), validationSeeds);
-        evalMs += performance.now() - e0;
-        evaluations.push({ step: envSteps, mean: ev.mean, std: ev.std });
-        emit(envSteps, METRIC_KEYS.evalMeanReturn, ev.mean);
-        emit(envSteps, METRIC_KEYS.evalStdReturn, ev.std);
-        if (config.keepBest && (best === null || ev.mean > best.mean)) best = { mean: ev.mean, step: envSteps, weights: online.getWeights() };
+      if (validator.tick.due(envSteps)) {
+        const ev = await validator.run(envSteps, online);
         if (thresholdStep === null && ev.mean >= threshold) {
           thresholdStep = envSteps;
-          thresholdSeconds = trainSeconds();
-          if (config.stopAtThreshold) break;
+          thresholdSeconds = session.trainSeconds();
         }
+        if (config.stopAtThreshold && ev.mean >= threshold) stoppedEarly = `validation return ${ev.mean} reached the reward threshold ${threshold}`;
+        else if (config.stopAtReturn !== null && ev.mean >= config.stopAtReturn) stoppedEarly = `validation return ${ev.mean} reached stopAtReturn ${config.stopAtReturn}`;
+        if (stoppedEarly) break;
       }
-      if (envSteps >= nextCheckpoint && envSteps < config.totalSteps) {
-        nextCheckpoint = nextMultiple(envSteps, checkpointEvery);
-        flush();
-        await hooks.onCheckpoint?.(await checkpoint());
-      }
-      if (envSteps >= nextProgress) {
-        nextProgress = nextMultiple(envSteps, progressEvery);
-        hooks.onProgress?.(progress());
-        // Yield to the event loop so that cancellation and progress can get through.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      await session.endOfStep(status(), checkpoint);
     }
-    const stats = learner.drainStats();
-    if (stats.steps > 0 && !Number.isFinite(stats.loss)) {
-      throw new Error(`training diverged: TD loss is ${stats.loss} at env step ${envSteps}`);
-    }
-    flush();
-    hooks.onProgress?.(progress());
-    if (best !== null) online.setWeights(best.weights);
-    return {
-      network: online,
-      config,
-      envSteps,
-      gradientSteps,
-      trainSeconds: trainSeconds(),
-      thresholdStep,
-      thresholdSeconds,
-      evaluations,
-      selectedStep: best?.step ?? null,
-    };
+    const last = learner.drainStats();
+    if (last.steps > 0) session.checkFinite('TD loss', last.loss, envSteps, 'try a lower learningRate or enable maxGradNorm');
+    session.finish(status());
+    const selectedStep = validator.selectBest(online);
+    return { network: online, config, envSteps, gradientSteps, trainSeconds: session.trainSeconds(), rewardThreshold: threshold, thresholdStep, thresholdSeconds, evaluations: validator.evaluations, selectedStep, stoppedEarly };
   } catch (err) {
     online.dispose();
     throw err;
@@ -312,10 +161,3 @@ export async function trainTeacher(input: DqnConfig, hooks: TrainHooks = {}, res
     learner.dispose();
   }
 }
-
-function abortError(): Error {
-  const err = new Error('training cancelled');
-  err.name = 'AbortError';
-  return err;
-}
-

@@ -4,6 +4,7 @@
  * per step (small networks are dispatch-bound).
  */
 import { createEnv, type Env } from '../envs/index.ts';
+import { runCooperatively, runToEnd, type CooperativeOptions, type Work } from '../training/cooperative.ts';
 import { returnStats, type ReturnStats } from './stats.ts';
 
 /** Maps `batch` observations (row-major in `obs`) to actions. */
@@ -26,7 +27,21 @@ export interface EvaluationResult extends ReturnStats {
   readonly microsecondsPerAction: number;
 }
 
-export function evaluatePolicy(envId: string, policy: BatchPolicy, seeds: readonly number[], options: { maxEpisodeSteps?: number } = {}): EvaluationResult {
+export interface EvaluateOptions {
+  readonly maxEpisodeSteps?: number;
+}
+
+export function evaluatePolicy(envId: string, policy: BatchPolicy, seeds: readonly number[], options: EvaluateOptions = {}): EvaluationResult {
+  return runToEnd(evaluationWork(envId, policy, seeds, options));
+}
+
+/** The same evaluation, yielding to the event loop as it goes; progress counts finished episodes. */
+export function evaluatePolicyAsync(envId: string, policy: BatchPolicy, seeds: readonly number[], options: EvaluateOptions & CooperativeOptions = {}): Promise<EvaluationResult> {
+  return runCooperatively(evaluationWork(envId, policy, seeds, options), { what: 'evaluation', ...options });
+}
+
+/** The episodes side by side, one batched policy query per step; yields the number of finished episodes after each step. */
+function* evaluationWork(envId: string, policy: BatchPolicy, seeds: readonly number[], options: EvaluateOptions): Work<EvaluationResult> {
   const envs: Env[] = seeds.map(() => createEnv(envId, options));
   const obsSize = envs[0].observationSize;
   const returns = new Array<number>(seeds.length).fill(0);
@@ -52,6 +67,7 @@ export function evaluatePolicy(envId: string, policy: BatchPolicy, seeds: readon
       if (!r.terminated && !r.truncated) still.push(i);
     }
     active = still;
+    yield seeds.length - active.length;
   }
   return {
     ...returnStats(returns),

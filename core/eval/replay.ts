@@ -6,6 +6,7 @@
 import { createEnv } from '../envs/index.ts';
 import type { QFunction } from '../nn/q-function.ts';
 import { argmax } from '../nn/q-network.ts';
+import { runCooperatively, runToEnd, type CooperativeOptions, type Work } from '../training/cooperative.ts';
 
 export interface EpisodeReplay {
   readonly seed: number;
@@ -23,6 +24,31 @@ export interface EpisodeReplay {
 }
 
 export function recordEpisode(envId: string, net: QFunction, seed: number): EpisodeReplay {
+  return runToEnd(episodeWork(envId, net, seed));
+}
+
+/**
+ * Records one episode per seed, yielding to the event loop as it goes (progress: episodes recorded); each
+ * replay is handed to `onReplay` as soon as it is complete.
+ */
+export async function recordEpisodesAsync(envId: string, net: QFunction, seeds: readonly number[], onReplay: (r: EpisodeReplay) => void, options: CooperativeOptions = {}): Promise<void> {
+  function* all(): Work<void> {
+    for (let i = 0; i < seeds.length; i++) {
+      const inner = episodeWork(envId, net, seeds[i]);
+      let next = inner.next();
+      while (!next.done) {
+        yield i;
+        next = inner.next();
+      }
+      onReplay(next.value);
+      yield i + 1;
+    }
+  }
+  await runCooperatively(all(), { what: 'replay recording', ...options });
+}
+
+/** One greedy episode; yields the number of steps taken after each. */
+function* episodeWork(envId: string, net: QFunction, seed: number): Work<EpisodeReplay> {
   const env = createEnv(envId);
   const n = env.observationSize;
   const a = env.actionCount;
@@ -47,6 +73,7 @@ export function recordEpisode(envId: string, net: QFunction, seed: number): Epis
       terminated = r.terminated;
       break;
     }
+    yield actions.length;
   }
   for (let d = 0; d < n; d++) obs.push(o[d]);
   return {

@@ -8,6 +8,7 @@
 import { VectorEnv, type EnvId } from '../envs/index.ts';
 import type { QFunction } from '../nn/q-function.ts';
 import { argmax } from '../nn/q-network.ts';
+import { runCooperatively, runToEnd, type Work } from '../training/cooperative.ts';
 import { Rng } from '../util/rng.ts';
 import type { KnowledgeBase, KnowledgeBaseMeta } from './knowledge-base.ts';
 
@@ -25,6 +26,16 @@ export interface ExtractOptions {
 }
 
 export function extractKnowledge(teacher: QFunction, options: ExtractOptions): KnowledgeBase {
+  return runToEnd(extractionWork(teacher, options));
+}
+
+/** The same extraction, yielding to the event loop as it goes; `signal` cancels it (CancelledError). */
+export function extractKnowledgeAsync(teacher: QFunction, options: ExtractOptions & { readonly signal?: AbortSignal }): Promise<KnowledgeBase> {
+  return runCooperatively(extractionWork(teacher, options), { what: 'knowledge extraction', ...(options.signal ? { signal: options.signal } : {}) });
+}
+
+/** Yields the number of transitions recorded after each vector step. */
+function* extractionWork(teacher: QFunction, options: ExtractOptions): Work<KnowledgeBase> {
   const epsilon = options.epsilon ?? 0.05;
   const numEnvs = options.numEnvs ?? 8;
   if (!Number.isInteger(options.steps) || options.steps < 1) throw new Error(`extract: steps must be a positive integer, got ${options.steps}`);
@@ -98,6 +109,7 @@ export function extractKnowledge(teacher: QFunction, options: ExtractOptions): K
     }
     obs = Float32Array.from(r.observations);
     options.onProgress?.(Math.min(stepped, total), total);
+    yield Math.min(stepped, total);
   }
   for (const s of stages) flush(s, false);
   const meta: KnowledgeBaseMeta = {

@@ -74,6 +74,17 @@ export function validateKnowledgeBase(kb: KnowledgeBase, source = 'knowledge bas
   expect('teacherQ', kb.teacherQ, kb.size * a);
   for (let i = 0; i < kb.size; i++) {
     if (kb.actions[i] < 0 || kb.actions[i] >= a) throw new Error(`${source}: row ${i} has action ${kb.actions[i]}, outside [0, ${a - 1}]`);
+    if (kb.terminated[i] > 1 || kb.episodeEnd[i] > 1) throw new Error(`${source}: row ${i} has terminated=${kb.terminated[i]}, episodeEnd=${kb.episodeEnd[i]}; flags are 0 or 1`);
+    if (kb.terminated[i] === 1 && kb.episodeEnd[i] !== 1) throw new Error(`${source}: row ${i} is terminated but not marked as the end of its episode`);
+  }
+  // NaN or ±Inf would only show up later as a NaN loss ("try a lower learning rate"), blaming the wrong thing.
+  for (const [name, values, width] of [['states', kb.states, n], ['nextStates', kb.nextStates, n], ['rewards', kb.rewards, 1], ['teacherQ', kb.teacherQ, a]] as const) {
+    for (let j = 0; j < values.length; j++) {
+      if (!Number.isFinite(values[j])) {
+        const what = name === 'teacherQ' ? 'Q-value' : name === 'rewards' ? 'reward' : 'state value';
+        throw new Error(`${source}: column "${name}" row ${Math.floor(j / width)} holds ${values[j]}; every ${what} must be a finite number (the knowledge base is damaged)`);
+      }
+    }
   }
 }
 

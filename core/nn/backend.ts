@@ -76,6 +76,24 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto'): P
   throw new Error(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 
+/**
+ * Why `name` cannot be used in this process, or null when it can (as far as can be told without loading it:
+ * for the native backends, whether their package is installed). Cheap and synchronous, for checks made before
+ * anything is stored (a resumed run must continue on the backend it was recorded with).
+ */
+export function backendUnavailable(name: string): string | null {
+  if (!isBackendName(name)) return `"${name}" is not a backend this version knows (${BACKEND_NAMES.join(', ')})`;
+  if (current?.name === name) return null;
+  try {
+    if (name === 'tensorflow' || name === 'tensorflow-gpu') createRequire(import.meta.url).resolve(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+    else if (name === 'wasm+fused') wasmHeap();
+    else if (name === 'wasm' && typeof WebAssembly !== 'object') return 'WebAssembly is missing';
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message.split('\n')[0] : String(err);
+  }
+}
+
 async function activate(name: BackendName): Promise<void> {
   if (name === 'tensorflow' || name === 'tensorflow-gpu') {
     loadNative(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');

@@ -1,10 +1,17 @@
 /**
  * Knowledge bases (core/kb/knowledge-base.ts): the header (meta, statistics, sizes) in `knowledge_bases`, each
- * column array in `knowledge_base_chunks` as BLOBs of KB_CHUNK_ROWS rows, written in one transaction. Loading
- * checks every chunk's presence and length and then validateKnowledgeBase.
+ * column array in `knowledge_base_chunks` as BLOBs of KB_CHUNK_ROWS rows. Loading checks every chunk's
+ * presence and length and then validateKnowledgeBase.
+ *
+ * A large KB is saved in several short transactions (db/chunked-write.ts), so that other processes writing to
+ * the database (training runs) are not locked out for seconds. Until its last transaction the header says
+ * size 0 and its stats carry `savingByPid`: such a KB is left out of list(), refused by load() with a clear
+ * message, deleted again when its save fails, and removed by deleteIncomplete() when the saving process died.
  */
 import type Database from 'better-sqlite3';
 import { knowledgeBaseStats, validateKnowledgeBase, type KnowledgeBase, type KnowledgeBaseMeta, type KnowledgeBaseStats } from '../../core/kb/knowledge-base.ts';
+import { processIsAlive } from '../../core/util/safe-output.ts';
+import { runChunked, type ChunkStep } from '../chunked-write.ts';
 import { blobFromArray, jsonDecode, jsonEncode, nowIso, rowId } from '../codec.ts';
 import { NotFoundError } from '../errors.ts';
 
@@ -57,7 +64,18 @@ export interface KnowledgeBasesRepository {
   /** In creation order, optionally only those of a teacher run or model. */
   list(filter?: { teacherRunId?: number; teacherModelId?: number }): KnowledgeBaseRecord[];
   delete(id: number): void;
+  /** Deletes KBs whose save never finished because the saving process is gone; returns their ids. */
+  deleteIncomplete(isAlive?: (pid: number) => boolean): number[];
 }
+
+/** Stats of a KB whose chunks are still being written. */
+interface SavingMarker {
+  readonly savingByPid: number;
+}
+const savingPid = (stats: unknown): number | null => {
+  const pid = (stats as Partial<SavingMarker> | null)?.savingByPid;
+  return typeof pid === 'number' ? pid : null;
+};
 
 interface Row {
   id: number;
@@ -85,6 +103,8 @@ export function createKnowledgeBasesRepository(db: Database.Database): Knowledge
   const runExists = exists('runs');
   const modelExists = exists('models');
   const deleteRow = db.prepare('DELETE FROM knowledge_bases WHERE id = ?');
+  const finishRow = db.prepare('UPDATE knowledge_bases SET size = ?, stats = ? WHERE id = ?');
+  const selectSaving = db.prepare<{ id: number; stats: string }>(`SELECT id, stats FROM knowledge_bases WHERE json_extract(stats, '$.savingByPid') IS NOT NULL`);
 
   const toRecord = (r: Row): KnowledgeBaseRecord => ({
     id: r.id,
@@ -113,21 +133,42 @@ export function createKnowledgeBasesRepository(db: Database.Database): Knowledge
       const teacherRunId = links.teacherRunId ?? null;
       const teacherModelId = links.teacherModelId ?? null;
       const statsJson = jsonEncode(stats ?? knowledgeBaseStats(kb), 'knowledge base stats');
-      return db.transaction(() => {
-        if (teacherRunId !== null && runExists.get(teacherRunId) === undefined) throw new NotFoundError('runs', teacherRunId);
-        if (teacherModelId !== null && modelExists.get(teacherModelId) === undefined) throw new NotFoundError('models', teacherModelId);
-        const info = insert.run(teacherRunId, teacherModelId, meta.env, kb.size, meta.observationSize, meta.actionCount, KB_CHUNK_ROWS, jsonEncode(meta, 'knowledge base meta'), statsJson, nowIso());
-        const id = rowId(info.lastInsertRowid);
+      let id = 0;
+      const steps = function* (): Generator<ChunkStep> {
+        // The header first, on its own, so that its id is taken and every chunk can refer to it.
+        yield () => {
+          if (teacherRunId !== null && runExists.get(teacherRunId) === undefined) throw new NotFoundError('runs', teacherRunId);
+          if (teacherModelId !== null && modelExists.get(teacherModelId) === undefined) throw new NotFoundError('models', teacherModelId);
+          const saving: SavingMarker = { savingByPid: process.pid };
+          const info = insert.run(teacherRunId, teacherModelId, meta.env, 0, meta.observationSize, meta.actionCount, KB_CHUNK_ROWS, jsonEncode(meta, 'knowledge base meta'), JSON.stringify(saving), nowIso());
+          id = rowId(info.lastInsertRowid);
+        };
         for (const c of COLUMNS) {
           const view = kb[c.name];
           const rowBytes = c.width(meta) * c.ctor.BYTES_PER_ELEMENT;
           for (let chunk = 0, row = 0; row < kb.size; chunk++, row += KB_CHUNK_ROWS) {
             const rows = Math.min(KB_CHUNK_ROWS, kb.size - row);
-            insertChunk.run(id, c.name, chunk, blobFromArray(new Uint8Array(view.buffer, view.byteOffset + row * rowBytes, rows * rowBytes)));
+            const index = chunk;
+            const offset = view.byteOffset + row * rowBytes;
+            yield () => void insertChunk.run(id, c.name, index, blobFromArray(new Uint8Array(view.buffer, offset, rows * rowBytes)));
           }
         }
-        return toRecord(getRow(id));
-      })();
+        yield () => void finishRow.run(kb.size, statsJson, id);
+      };
+      try {
+        runChunked(db, steps());
+      } catch (err) {
+        // Undo the committed part (the chunks go with the header: ON DELETE CASCADE).
+        if (id !== 0 && !db.inTransaction) {
+          try {
+            deleteRow.run(id);
+          } catch {
+            /* left for deleteIncomplete; the original error matters more */
+          }
+        }
+        throw err;
+      }
+      return toRecord(getRow(id));
     },
 
     get: (id) => toRecord(getRow(id)),
@@ -136,6 +177,8 @@ export function createKnowledgeBasesRepository(db: Database.Database): Knowledge
       const row = getRow(id);
       const record = toRecord(row);
       const source = `knowledge_bases id ${id}`;
+      const pid = savingPid(record.stats);
+      if (pid !== null) throw new Error(`${source} is incomplete: process ${pid} ${processIsAlive(pid) ? 'is still saving it' : 'stopped while saving it'}`);
       const meta = record.meta;
       if (meta.observationSize !== row.observation_size || meta.actionCount !== row.action_count) {
         throw new Error(`${source}: meta (${meta.observationSize} dims, ${meta.actionCount} actions) disagrees with its row (${row.observation_size}, ${row.action_count})`);
@@ -195,14 +238,24 @@ export function createKnowledgeBasesRepository(db: Database.Database): Knowledge
         where.push(`${column} = ?`);
         params.push(value);
       }
+      where.push(`json_extract(stats, '$.savingByPid') IS NULL`);
       return db
-        .prepare<Row>(`SELECT * FROM knowledge_bases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`)
+        .prepare<Row>(`SELECT * FROM knowledge_bases WHERE ${where.join(' AND ')} ORDER BY id`)
         .all(...params)
         .map(toRecord);
     },
 
     delete(id) {
       if (deleteRow.run(id).changes === 0) throw new NotFoundError('knowledge_bases', id);
+    },
+
+    deleteIncomplete(isAlive = processIsAlive) {
+      const gone = selectSaving.all().filter((r) => {
+        const pid = savingPid(jsonDecode(r.stats, `knowledge_bases id ${r.id}: stats`));
+        return pid !== null && pid !== process.pid && !isAlive(pid);
+      });
+      for (const r of gone) deleteRow.run(r.id);
+      return gone.map((r) => r.id);
     },
   };
 }

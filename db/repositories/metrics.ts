@@ -9,18 +9,23 @@
  * its min and max points in step order (the envelope of the curve, so spikes, the global min and the global
  * max survive; cf. M4, Jugel et al. 2014). Whole blocks inside a bucket are read from `metric_blocks`, so
  * reading a 10⁶-point series touches ~16k summary rows instead of 10⁶ points.
+ *
+ * Every series records the unit of its steps (`env_steps` or `gradient_updates`, schema v2), set by its first
+ * point; a later point in another unit is refused.
  */
 import type Database from 'better-sqlite3';
-import type { MetricKey } from '../../core/metrics.ts';
+import { STEP_UNITS, type MetricKey, type StepUnit } from '../../core/metrics.ts';
 import { NotFoundError } from '../errors.ts';
 import { METRIC_BLOCK_STEPS } from '../migrations.ts';
 
 export interface MetricPointInput {
-  /** Non-negative integer (env steps unless the key says otherwise). */
+  /** Non-negative integer, in `unit`. */
   readonly step: number;
   readonly key: MetricKey;
   /** Any number; NaN is stored as NULL and read back as NaN. */
   readonly value: number;
+  /** The unit of `step` (default env_steps); one unit per series. */
+  readonly unit?: StepUnit;
 }
 
 export interface SeriesOptions {
@@ -32,14 +37,26 @@ export interface SeriesOptions {
 }
 
 export interface MetricSeries {
+  /** The unit of `steps` (null when the run has no such series). */
+  readonly unit: StepUnit | null;
   readonly steps: Float64Array;
   readonly values: Float64Array;
   /** True when points were dropped to fit maxPoints (NaN points are then left out too). */
   readonly downsampled: boolean;
 }
 
+/**
+ * Points per transaction of a large append (≈ 30 ms of writing here), so that a large batch never holds the
+ * write lock for long. Appending is idempotent (a step written twice keeps one point), so a batch that failed
+ * half-way (e.g. the database was locked) can simply be appended again.
+ */
+export const METRIC_APPEND_CHUNK = 20_000;
+
 export interface MetricsRepository {
-  /** Writes the points in one transaction; returns how many were written. */
+  /**
+   * Writes the points, in one transaction per METRIC_APPEND_CHUNK points (one in all when called inside a
+   * transaction); returns how many were written.
+   */
   append(runId: number, points: readonly MetricPointInput[]): number;
   /**
    * The series in step order. Charts should pass maxPoints: a downsampled read costs about the same for 10³ or
@@ -49,6 +66,8 @@ export interface MetricsRepository {
   series(runId: number, key: MetricKey, options?: SeriesOptions): MetricSeries;
   /** Keys with at least one point, sorted. */
   keys(runId: number): MetricKey[];
+  /** The x-axis unit of every series of the run (keys with points). */
+  units(runId: number): Partial<Record<MetricKey, StepUnit>>;
   /** Number of points of a series. */
   count(runId: number, key: MetricKey): number;
   /** Largest step of any key, or null when the run has no points. */
@@ -59,7 +78,7 @@ export interface MetricsRepository {
 
 const B = METRIC_BLOCK_STEPS;
 const MAX_STEP = Number.MAX_SAFE_INTEGER;
-const EMPTY: MetricSeries = Object.freeze({ steps: new Float64Array(0), values: new Float64Array(0), downsampled: false });
+const EMPTY: MetricSeries = Object.freeze({ unit: null, steps: new Float64Array(0), values: new Float64Array(0), downsampled: false });
 
 /** Point count and the min and max points seen so far (of a block or a bucket); minStep < 0 until a non-NaN value came. */
 class Extremes {
@@ -87,8 +106,10 @@ type BlockRow = [step: number, value: number | null];
 
 export function createMetricsRepository(db: Database.Database): MetricsRepository {
   const runExists = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck();
-  const ensureSeries = db.prepare('INSERT INTO metric_series (run_id, key) VALUES (?, ?) ON CONFLICT (run_id, key) DO NOTHING');
+  const ensureSeries = db.prepare('INSERT INTO metric_series (run_id, key, unit) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING');
   const seriesIdOf = db.prepare('SELECT id FROM metric_series WHERE run_id = ? AND key = ?').pluck();
+  const seriesOf = db.prepare('SELECT id, unit FROM metric_series WHERE run_id = ? AND key = ?');
+  const unitsOf = db.prepare('SELECT key, unit FROM metric_series s WHERE run_id = ? AND EXISTS (SELECT 1 FROM metrics m WHERE m.series_id = s.id) ORDER BY key');
   const seriesOfRun = db.prepare('SELECT id FROM metric_series WHERE run_id = ?').pluck();
   const insertPoint = db.prepare('INSERT INTO metrics (series_id, step, value) VALUES (?, ?, ?) ON CONFLICT (series_id, step) DO NOTHING');
   const updatePoint = db.prepare('UPDATE metrics SET value = ? WHERE series_id = ? AND step = ?');
@@ -138,20 +159,26 @@ export function createMetricsRepository(db: Database.Database): MetricsRepositor
   const append = db.transaction((runId: number, points: readonly MetricPointInput[]): number => {
     requireRun(runId);
     const seriesIds = new Map<string, number>();
+    const seriesUnits = new Map<string, StepUnit>();
     // Per series: block → extremes of the points new in this batch, and the blocks whose points were replaced.
     const fresh = new Map<number, Map<number, Extremes>>();
     const stale = new Map<number, Set<number>>();
     for (let i = 0; i < points.length; i++) {
       const { step, key, value } = points[i];
+      const unit = points[i].unit ?? 'env_steps';
       let seriesId = seriesIds.get(key);
       if (seriesId === undefined) {
         if (typeof key !== 'string' || key.length === 0 || key.length > 200) throw new Error(`metrics.append(run ${runId}): point ${i} has key ${JSON.stringify(key)}; keys are 1-200 characters`);
-        ensureSeries.run(runId, key);
-        seriesId = seriesIdOf.get(runId, key) as number;
+        if (!STEP_UNITS.includes(unit)) throw new Error(`metrics.append(run ${runId}): point ${i} (${key}) has unit ${JSON.stringify(unit)}; units are ${STEP_UNITS.join(', ')}`);
+        ensureSeries.run(runId, key, unit);
+        const row = seriesOf.get(runId, key) as { id: number; unit: StepUnit };
+        seriesId = row.id;
         seriesIds.set(key, seriesId);
+        seriesUnits.set(key, row.unit);
         fresh.set(seriesId, new Map());
         stale.set(seriesId, new Set());
       }
+      if (seriesUnits.get(key) !== unit) throw new Error(`metrics.append(run ${runId}): point ${i} (${key}) is in ${unit}, but the series is recorded in ${seriesUnits.get(key)}`);
       if (!Number.isSafeInteger(step) || step < 0) throw new Error(`metrics.append(run ${runId}): point ${i} (${key}) has step ${step}; steps are non-negative integers`);
       if (typeof value !== 'number') throw new Error(`metrics.append(run ${runId}): point ${i} (${key}) has value ${JSON.stringify(value)}; values are numbers`);
       const block = Math.floor(step / B);
@@ -179,27 +206,27 @@ export function createMetricsRepository(db: Database.Database): MetricsRepositor
     return value;
   };
 
-  const toSeries = (rows: BlockRow[], downsampled: boolean): MetricSeries => {
+  const toSeries = (rows: BlockRow[], downsampled: boolean, unit: StepUnit): MetricSeries => {
     const steps = new Float64Array(rows.length);
     const values = new Float64Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       steps[i] = rows[i][0];
       values[i] = rows[i][1] ?? Number.NaN;
     }
-    return { steps, values, downsampled };
+    return { unit, steps, values, downsampled };
   };
 
   /** Every point of [from, to]: two single-column reads, 3-4× faster than reading rows of two columns. */
-  const readAll = (seriesId: number, from: number, to: number): MetricSeries => {
+  const readAll = (seriesId: number, from: number, to: number, unit: StepUnit): MetricSeries => {
     const steps = Float64Array.from(stepsIn.all(seriesId, from, to) as number[]);
     const raw = valuesIn.all(seriesId, from, to) as (number | null)[];
     const values = new Float64Array(raw.length);
     for (let i = 0; i < raw.length; i++) values[i] = raw[i] ?? Number.NaN;
-    return { steps, values, downsampled: false };
+    return { unit, steps, values, downsampled: false };
   };
 
   /** Min/max envelope of [lo, hi] (the first and last steps present) in at most ⌊maxPoints/2⌋ buckets. */
-  const downsample = (seriesId: number, lo: number, hi: number, maxPoints: number): MetricSeries => {
+  const downsample = (seriesId: number, lo: number, hi: number, maxPoints: number, unit: StepUnit): MetricSeries => {
     const nb = Math.floor(maxPoints / 2);
     let width = Math.ceil((hi - lo + 1) / nb);
     let base = lo;
@@ -241,12 +268,15 @@ export function createMetricsRepository(db: Database.Database): MetricsRepositor
       else if (e.minStep < e.maxStep) rows.push([e.minStep, e.minValue], [e.maxStep, e.maxValue]);
       else rows.push([e.maxStep, e.maxValue], [e.minStep, e.minValue]);
     }
-    return toSeries(rows, true);
+    return toSeries(rows, true, unit);
   };
 
   return {
     append(runId, points) {
-      return points.length === 0 ? (requireRun(runId), 0) : append(runId, points);
+      if (points.length === 0) return requireRun(runId), 0;
+      if (points.length <= METRIC_APPEND_CHUNK || db.inTransaction) return append(runId, points);
+      for (let i = 0; i < points.length; i += METRIC_APPEND_CHUNK) append(runId, points.slice(i, i + METRIC_APPEND_CHUNK));
+      return points.length;
     },
 
     series(runId, key, options = {}) {
@@ -257,19 +287,26 @@ export function createMetricsRepository(db: Database.Database): MetricsRepositor
       if (maxPoints !== undefined && (!Number.isInteger(maxPoints) || maxPoints < 2)) throw new Error(`metrics.series: maxPoints must be an integer ≥ 2, got ${maxPoints}`);
       // One read transaction: the queries below see one snapshot even while another connection appends.
       return db.transaction((): MetricSeries => {
-        const seriesId = seriesIdOf.get(runId, key) as number | undefined;
-        if (seriesId === undefined || from > to) return EMPTY;
-        if (maxPoints === undefined) return readAll(seriesId, from, to);
+        const series = seriesOf.get(runId, key) as { id: number; unit: StepUnit } | undefined;
+        if (series === undefined) return EMPTY;
+        const { id: seriesId, unit } = series;
+        if (from > to) return { ...EMPTY, unit };
+        if (maxPoints === undefined) return readAll(seriesId, from, to, unit);
         // Small enough? Reading maxPoints + 1 rows answers that without counting the range.
         const head = pointsInLimit.all(seriesId, from, to, maxPoints + 1) as BlockRow[];
-        if (head.length <= maxPoints) return toSeries(head, false);
-        return downsample(seriesId, head[0][0], lastStepIn.get(seriesId, from, to) as number, maxPoints);
+        if (head.length <= maxPoints) return toSeries(head, false, unit);
+        return downsample(seriesId, head[0][0], lastStepIn.get(seriesId, from, to) as number, maxPoints, unit);
       }).deferred();
     },
 
     keys(runId) {
       requireRun(runId);
       return keysOf.all(runId) as MetricKey[];
+    },
+
+    units(runId) {
+      requireRun(runId);
+      return Object.fromEntries((unitsOf.all(runId) as { key: MetricKey; unit: StepUnit }[]).map((r) => [r.key, r.unit]));
     },
 
     count(runId, key) {

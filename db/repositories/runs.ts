@@ -15,6 +15,9 @@
 import type Database from 'better-sqlite3';
 import { jsonDecode, jsonEncode, nowIso, rowId } from '../codec.ts';
 import { NotFoundError, RunClaimError } from '../errors.ts';
+import { processIsAlive } from '../../core/util/safe-output.ts';
+
+export { processIsAlive };
 
 export const RUN_ROLES = ['teacher', 'student', 'baseline'] as const;
 export type RunRole = (typeof RUN_ROLES)[number];
@@ -157,17 +160,6 @@ interface Row {
 }
 
 const FINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
-
-/** Whether a process exists (signal 0 checks without signalling; EPERM means it exists but is not ours). */
-export function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function oneOrMany<T extends string>(value: T | readonly T[] | undefined, allowed: readonly T[], field: string): readonly T[] | undefined {
   if (value === undefined) return undefined;
@@ -369,6 +361,9 @@ export function createRunsRepository(db: Database.Database): RunsRepository {
     },
 
     markInterruptedOnStartup(isAlive = processIsAlive) {
+      // A read first: in the usual case (nothing to mark) no write lock is taken, so listing runs never waits
+      // for another process's long write.
+      if (!selectRunning.all().some((r) => r.owner_pid === null || !isAlive(r.owner_pid))) return [];
       return db.transaction(() => {
         const gone = selectRunning.all().filter((r) => r.owner_pid === null || !isAlive(r.owner_pid));
         for (const r of gone) interrupt.run(INTERRUPTED_MESSAGE, r.id);

@@ -22,6 +22,11 @@ import { IPC_EVENT_NAMES, PRELOAD_GLOBAL, REQUEST_NAMES, type IpcResult, type Pr
 
 export { ExperimentSpecSchema, type ExperimentSpec };
 export { PRELOAD_GLOBAL, REQUEST_NAMES, type IpcResult, type PreloadBridge };
+/**
+ * The student-settings rules the designer needs to agree with the schema: which fields apply to a row's method,
+ * data mode and α (a field that does not apply is an error in the spec), and the default method/mode pairing.
+ */
+export { defaultMethod, defaultMode, defaultSoftLoss, fieldInapplicability, STUDENT_METHODS, DATA_MODES } from '../../core/distill/config.ts';
 
 /** Bumped when a request or event changes incompatibly; the browser client checks it at connect. */
 export const API_VERSION = 1;
@@ -110,7 +115,8 @@ export interface RunView {
     readonly tau: number;
     readonly softLoss: string;
     readonly hardLoss: string;
-    readonly source: string;
+    /** supervised | retrieval | teacher: where the soft targets come from. */
+    readonly method: string;
     readonly mode: string;
     readonly steps: number;
   } | null;
@@ -119,7 +125,10 @@ export interface RunView {
   readonly result: {
     readonly evalMean: number | null;
     readonly evalStd: number | null;
+    /** Half-width of the 95% CI of evalMean; null when it has none (a single evaluation episode). */
     readonly evalCi95: number | null;
+    /** Episodes of the final evaluation (1: no confidence interval). */
+    readonly evalEpisodes: number | null;
     readonly normalizedScore: number | null;
     /** Teacher runs: whether the final return reached the env's reward threshold. */
     readonly reachedThreshold: boolean | null;
@@ -171,6 +180,8 @@ export interface FieldInfo {
   readonly kind: 'integer' | 'number' | 'boolean' | 'enum' | 'integer-list' | 'string';
   readonly nullable: boolean;
   readonly options?: readonly string[];
+  /** Words a number field also accepts (e.g. radius: "auto"). */
+  readonly keywords?: readonly string[];
   readonly minimum?: number;
   readonly maximum?: number;
   /** Exclusive bounds, when the schema says so. */
@@ -199,6 +210,10 @@ export interface Catalog {
   /** Student config fields (without env and seed). */
   readonly studentFields: readonly FieldInfo[];
   /** Student defaults per data mode. */
+  /**
+   * Student defaults per "method/mode" pair (e.g. "retrieval/online"), and per mode alone ("offline",
+   * "online": the mode's default method).
+   */
   readonly studentDefaults: Readonly<Record<string, Record<string, unknown>>>;
   /** A complete, valid starting spec per env. */
   readonly specTemplates: Readonly<Record<string, ExperimentSpec>>;
@@ -408,8 +423,8 @@ export interface KnowledgeBaseView extends KnowledgeBaseSummaryView {
     /** Episode returns of the rollout. */
     readonly returns: HistogramView;
   };
-  /** Runs that learned from it (students), with their mode and source. */
-  readonly students: readonly { readonly runId: number; readonly name: string; readonly experimentId: number | null; readonly mode: string; readonly source: string; readonly status: RunStatus }[];
+  /** Runs that learned from it (students), with their method and mode. */
+  readonly students: readonly { readonly runId: number; readonly name: string; readonly experimentId: number | null; readonly mode: string; readonly method: string; readonly status: RunStatus }[];
 }
 
 export interface ImportedTeacherView {
@@ -468,7 +483,8 @@ export const REQUESTS = {
   /** Cancels every queued and running run of the experiment. */
   cancelExperiment: z.object({ id }).strict(),
   /** Continues an interrupted, cancelled or externally failed run from its checkpoint, then its waiting dependents. */
-  resumeRun: z.object({ runId: id }).strict(),
+  /** `backend`: continue on another backend than the run's recorded one (its arithmetic changes). */
+  resumeRun: z.object({ runId: id, backend: z.string().min(1).max(40).optional() }).strict(),
   listRuns: z.object({ experimentId: id.optional() }).strict(),
   getRun: z.object({ runId: id }).strict(),
   /** Metric series, downsampled to at most maxPoints each (min/max envelope). */
@@ -574,7 +590,7 @@ export interface EventMap {
   /** Throttled progress of a running run (at most a few per second per run). */
   runProgress: { readonly runId: number; readonly experimentId: number | null; readonly backend: string | null; readonly progress: RunProgress };
   /** New metric points of a run, batched and throttled (a few batches per second per run). */
-  metricPoints: { readonly runId: number; readonly points: readonly { readonly key: string; readonly step: number; readonly value: number }[] };
+  metricPoints: { readonly runId: number; readonly points: readonly { readonly key: string; readonly step: number; readonly value: number; readonly unit?: StepUnit }[] };
   /** An experiment was created, imported, deleted or its runs were (re)queued. */
   experimentsChanged: { readonly experimentId: number; readonly change: 'created' | 'deleted' | 'updated' };
 }

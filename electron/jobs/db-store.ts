@@ -1,11 +1,13 @@
 /**
  * The job store over the studio database: what a worker's jobs read and write, on the worker's own
- * connection.
+ * connection. The worker's store tolerates locks (db/busy-retry.ts): another process holding the write lock
+ * (an import, a KB save, a second studio) delays a write, never fails the run; metric points wait in memory
+ * while the database is locked and are written before every checkpoint and at the end of the run.
  */
 import type { TeacherCheckpoint } from '../../core/dqn/train-teacher.ts';
 import type { StudentCheckpoint } from '../../core/distill/train-student.ts';
 import type { EvaluationRecord, JobStore, JobSummary } from '../../core/experiment/jobs.ts';
-import { openDatabase, type StudioDb } from '../../db/index.ts';
+import { lockTolerantStore, newLockWaitStats, openDatabase, type LockWaitStats, type StudioDb } from '../../db/index.ts';
 
 export interface WorkerJobStore extends JobStore {
   readonly db: StudioDb;
@@ -18,8 +20,25 @@ export interface WorkerJobStore extends JobStore {
   close(): void;
 }
 
-export function openJobStore(file: string): WorkerJobStore {
-  return jobStoreFor(openDatabase(file));
+/** How long the first try of a buffered metric write waits for the lock (ms) before the points stay buffered. */
+const METRICS_FIRST_TRY_MS = 100;
+
+/**
+ * The store of a job worker: its own connection (the host checked the file at open, so only the header is
+ * checked here; the file must exist), every write retried while the database is locked, metric points
+ * buffered. `lockWaits` counts the waits.
+ */
+export function openJobStore(file: string): WorkerJobStore & { flushMetrics(): void; readonly lockWaits: LockWaitStats } {
+  const db = openDatabase(file, { check: 'skip', create: false });
+  const lockWaits = newLockWaitStats();
+  const store = lockTolerantStore(jobStoreFor(db), {
+    // Everything that must see every metric point first: a checkpoint (its step bounds the stored metrics), the
+    // end of a run, the rewind of a resumed run, and closing.
+    flushBefore: ['saveCheckpoint', 'markCompleted', 'markFailed', 'markCancelled', 'deleteMetricsAfter', 'close'],
+    firstTry: (fn) => db.withBusyTimeout(METRICS_FIRST_TRY_MS, fn),
+    retry: { stats: lockWaits },
+  });
+  return Object.assign(store, { lockWaits });
 }
 
 export function jobStoreFor(db: StudioDb): WorkerJobStore {

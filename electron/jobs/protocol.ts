@@ -1,5 +1,6 @@
 /** Messages between the job runner (host) and its worker threads. */
 import type { JobSpec, JobStore, JobSummary } from '../../core/experiment/jobs.ts';
+import type { LockWaitStats } from '../../db/busy-retry.ts';
 
 /** A metric point as the jobs record it (JobStore.appendMetrics). */
 export type MetricPoint = Parameters<JobStore['appendMetrics']>[1][number];
@@ -14,7 +15,10 @@ export interface WorkerInit {
   readonly niceness?: number;
 }
 
-export type HostMessage = { readonly type: 'run'; readonly job: JobSpec } | { readonly type: 'cancel'; readonly runId: number };
+export type HostMessage =
+  /** `backend`: run this job on that backend instead of the worker's (a resumed run continues on the one it was recorded with). */
+  | { readonly type: 'run'; readonly job: JobSpec; readonly backend?: string }
+  | { readonly type: 'cancel'; readonly runId: number };
 
 /**
  * Progress of a running job, as the training loops report it (the fields the host uses). `phase` is set by
@@ -41,4 +45,6 @@ export type WorkerMessage =
   | { readonly type: 'failed'; readonly runId: number; readonly error: string }
   | { readonly type: 'cancelled'; readonly runId: number }
   /** The run could not be claimed (another process runs it, or it ended): nothing was written. */
-  | { readonly type: 'refused'; readonly runId: number; readonly error: string };
+  | { readonly type: 'refused'; readonly runId: number; readonly error: string }
+  /** The worker's lock waits so far (db/busy-retry.ts), sent after each run. */
+  | { readonly type: 'lockWaits'; readonly stats: LockWaitStats };

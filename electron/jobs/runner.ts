@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { JobSpec, JobSummary } from '../../core/experiment/jobs.ts';
+import type { LockWaitStats } from '../../db/busy-retry.ts';
 import type { HostMessage, JobProgress, MetricPoint, WorkerInit, WorkerMessage } from './protocol.ts';
 
 /** Set by the bundler (scripts/build.mjs) to the bundled worker beside the bundle; absent when run by tsx. */
@@ -47,9 +48,13 @@ export interface RunnerEvents {
   started: [runId: number, backend: string];
   finished: [runId: number, outcome: JobOutcome];
   startFailed: [error: string];
+  /** A worker's lock waits so far (cumulative per worker). */
+  lockWaits: [workerIndex: number, stats: LockWaitStats];
 }
 
 interface Slot {
+  /** Stable per spawned worker (a replacement gets a new one). */
+  id: number;
   worker: Worker;
   ready: Promise<void>;
   isReady: boolean;
@@ -59,6 +64,8 @@ interface Slot {
 interface Pending {
   job: JobSpec;
   deps: number[];
+  /** Backend of this job when it is not the workers' (see HostMessage). */
+  backend?: string;
 }
 
 export class JobRunner extends EventEmitter<RunnerEvents> {
@@ -67,6 +74,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly outcomes = new Map<number, JobOutcome>();
   private readonly waiters = new Map<number, ((o: JobOutcome) => void)[]>();
   private closed = false;
+  private spawned = 0;
   /** Set when a worker could not even start (e.g. a forced backend that cannot load): jobs fail with it. */
   private startError: string | null = null;
 
@@ -86,7 +94,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     };
     const worker = new Worker(new URL(WORKER_FILE, import.meta.url), { workerData: init });
     let markReady!: () => void;
-    const slot: Slot = { worker, ready: new Promise((r) => (markReady = r)), isReady: false, busy: null };
+    const slot: Slot = { id: this.spawned++, worker, ready: new Promise((r) => (markReady = r)), isReady: false, busy: null };
     worker.on('message', (m: WorkerMessage) => {
       switch (m.type) {
         case 'ready':
@@ -113,6 +121,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           break;
         case 'refused':
           this.finish(slot, m.runId, { status: 'refused', error: m.error });
+          break;
+        case 'lockWaits':
+          this.emit('lockWaits', slot.id, m.stats);
           break;
       }
     });
@@ -152,8 +163,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     return Promise.race([Promise.all(this.slots.map((s) => s.ready)).then(() => undefined), new Promise<void>((resolve) => this.once('startFailed', () => resolve()))]);
   }
 
-  /** Queues a job; it starts when every run in `deps` has completed. */
-  submit(job: JobSpec, deps: number[] = []): Promise<JobOutcome> {
+  /** Queues a job; it starts when every run in `deps` has completed, on `backend` when given (else the workers'). */
+  submit(job: JobSpec, deps: number[] = [], backend?: string): Promise<JobOutcome> {
     if (this.closed) throw new Error('the job runner is closed');
     this.outcomes.delete(job.runId); // a run submitted again (a retry) gets a new outcome
     const done = new Promise<JobOutcome>((resolve) => this.waiters.set(job.runId, [...(this.waiters.get(job.runId) ?? []), resolve]));
@@ -161,7 +172,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.skip(job.runId, this.startError);
       return done;
     }
-    this.queue.push({ job, deps });
+    this.queue.push({ job, deps, ...(backend ? { backend } : {}) });
     this.pump();
     return done;
   }
@@ -250,11 +261,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         const [dep, o] = broken;
         if (o!.status === 'refused') {
           // The run it waits for is another process's: this one stays as it is (queued) for that process or a resume.
-          this.settle(job.runId, { status: 'refused', error: `run ${dep} it depends on was not run here (${o!.error})` });
+          this.settle(job.runId, { status: 'refused', error: `its teacher run ${dep} was not run here (${o!.error})` });
           continue;
         }
         const status = o!.status === 'cancelled' ? 'cancelled' : 'failed';
-        const error = `run ${dep} it depends on ${o!.status === 'cancelled' ? 'was cancelled' : 'failed'}`;
+        const error = dependencyError(dep, o!.status === 'cancelled' ? 'was cancelled' : 'failed');
         this.options.onSkipped(job.runId, status, error);
         this.settle(job.runId, status === 'failed' ? { status, error } : { status });
       }
@@ -263,9 +274,22 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       if (slot.busy !== null) continue;
       const index = this.queue.findIndex((p) => p.deps.every((d) => this.outcomes.get(d)?.status === 'completed'));
       if (index < 0) return;
-      const [{ job }] = this.queue.splice(index, 1);
+      const [{ job, backend }] = this.queue.splice(index, 1);
       slot.busy = job.runId;
-      void slot.ready.then(() => slot.worker.postMessage({ type: 'run', job } satisfies HostMessage));
+      void slot.ready.then(() => slot.worker.postMessage({ type: 'run', job, ...(backend ? { backend } : {}) } satisfies HostMessage));
     }
   }
+}
+
+/**
+ * The error of a run that never ran because the run it waits for did not complete. Runs only wait for their
+ * teacher run (students and baselines); the service recognises these errors by `isDependencyError`.
+ */
+export function dependencyError(teacherRunId: number, what: 'was cancelled' | 'failed'): string {
+  return `its teacher run ${teacherRunId} ${what}`;
+}
+
+/** Whether `error` is dependencyError's for `teacherRunId` (the run never started because of its teacher). */
+export function isDependencyError(error: string | null, teacherRunId: number): boolean {
+  return error === dependencyError(teacherRunId, 'failed') || error === dependencyError(teacherRunId, 'was cancelled');
 }

@@ -7,8 +7,9 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { runJob, type JobSpec } from '../../core/experiment/jobs.ts';
-import { selectBackend, type BackendName } from '../../core/nn/backend.ts';
+import { selectBackend, type BackendInfo, type BackendName } from '../../core/nn/backend.ts';
 import { RunClaimError } from '../../db/index.ts';
+import { CancelledError } from '../../core/training/errors.ts';
 import { openJobStore } from './db-store.ts';
 import type { HostMessage, JobProgress, MetricPoint, WorkerInit, WorkerMessage } from './protocol.ts';
 
@@ -29,7 +30,9 @@ if (process.platform === 'linux' && init.niceness) {
   }
 }
 
-const backend = await selectBackend(init.backend as BackendName | 'auto');
+/** The worker's own backend (init.backend); a job may ask for another (a resumed run's recorded backend). */
+const workerBackend = await selectBackend(init.backend as BackendName | 'auto');
+let backend: BackendInfo = workerBackend;
 const store = openJobStore(init.dbFile);
 const controllers = new Map<number, AbortController>();
 /** Runs cancelled while still waiting in this worker's queue. */
@@ -63,18 +66,34 @@ function metricForwarder(runId: number) {
   };
 }
 
-async function execute(job: JobSpec): Promise<void> {
+async function execute(job: JobSpec, requestedBackend: string | undefined): Promise<void> {
   if (cancelledEarly.delete(job.runId)) {
     store.markCancelledBeforeStart(job.runId);
     send({ type: 'cancelled', runId: job.runId });
     return;
   }
+  // The job's backend: the one it asks for (a resumed run continues on its own), else the worker's.
+  let backendError: string | null = null;
+  const want = requestedBackend ?? workerBackend.name;
+  if (backend.name !== want) {
+    try {
+      backend = await selectBackend(want as BackendName);
+    } catch (err) {
+      backendError = (err as Error).message;
+    }
+  }
   try {
     // One atomic statement: if another process took the run meanwhile, nothing is written here.
-    store.claim(job.runId, backend.name);
+    store.claim(job.runId, backendError === null ? backend.name : want);
   } catch (err) {
     send({ type: 'refused', runId: job.runId, error: (err as Error).message });
     if (!(err instanceof RunClaimError) && process.env.DISTILL_DEBUG) console.error(err);
+    return;
+  }
+  if (backendError !== null) {
+    // The host checks availability before it queues a run; this is what is left (e.g. a library that fails to load).
+    const message = `${backendError}; resume it on another backend (--backend) if its arithmetic may change`;
+    finish(job.runId, () => store.markFailed(job.runId, message), { type: 'failed', runId: job.runId, error: message });
     return;
   }
   const controller = new AbortController();
@@ -98,22 +117,35 @@ async function execute(job: JobSpec): Promise<void> {
       },
     });
     metrics.flush();
-    store.markCompleted(job.runId, summary);
-    send({ type: 'completed', runId: job.runId, summary });
+    finish(job.runId, () => store.markCompleted(job.runId, summary), { type: 'completed', runId: job.runId, summary });
   } catch (err) {
     metrics.flush();
     const e = err as Error;
-    if (e.name === 'AbortError') {
-      store.markCancelled(job.runId);
-      send({ type: 'cancelled', runId: job.runId });
-    } else {
+    if (err instanceof CancelledError || e.name === 'AbortError') finish(job.runId, () => store.markCancelled(job.runId), { type: 'cancelled', runId: job.runId });
+    else {
       const message = e.message || String(err);
-      store.markFailed(job.runId, message);
-      send({ type: 'failed', runId: job.runId, error: message });
+      finish(job.runId, () => store.markFailed(job.runId, message), { type: 'failed', runId: job.runId, error: message });
     }
   } finally {
     controllers.delete(job.runId);
   }
+}
+
+/**
+ * Stores how a run ended and tells the host. The store waits out locks; if the write still fails (the disk
+ * died, the file was found corrupt), the host hears a failure naming both, and marks the run from its side.
+ */
+function finish(runId: number, write: () => void, message: WorkerMessage): void {
+  let ended = message;
+  try {
+    write();
+  } catch (err) {
+    const what = message.type === 'failed' ? message.error : `it ${message.type}`;
+    ended = { type: 'failed', runId, error: `${what}; and its end could not be stored: ${(err as Error).message}` };
+  }
+  // Before the end of the run, so that whoever waits for the run sees its waits.
+  send({ type: 'lockWaits', stats: { ...store.lockWaits } });
+  send(ended);
 }
 
 // Fault injection for the runner's tests: the worker thread dies abruptly when it starts this run.
@@ -121,11 +153,11 @@ const crashRun = process.env.DISTILL_TEST_WORKER_CRASH_RUN;
 
 port.on('message', (m: HostMessage) => {
   if (m.type === 'run' && crashRun !== undefined && String(m.job.runId) === crashRun) process.exit(3);
-  if (m.type === 'run') queue = queue.then(() => execute(m.job));
+  if (m.type === 'run') queue = queue.then(() => execute(m.job, m.backend));
   else if (m.type === 'cancel') {
     const running = controllers.get(m.runId);
     if (running) running.abort();
     else cancelledEarly.add(m.runId);
   }
 });
-send({ type: 'ready', backend: backend.name });
+send({ type: 'ready', backend: workerBackend.name });

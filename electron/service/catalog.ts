@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { DqnConfigSchema } from '../../core/dqn/config.ts';
 import { PRESET_NAMES, presetConfig } from '../../core/dqn/presets.ts';
-import { StudentConfigBase, studentDefaults } from '../../core/distill/config.ts';
+import { DATA_MODES, STUDENT_METHODS, StudentConfigBase, defaultMethod, studentDefaults } from '../../core/distill/config.ts';
 import { ENV_IDS, ENV_SPECS } from '../../core/envs/index.ts';
 import { parseExperimentSpec } from '../../core/experiment/spec.ts';
 import { METRIC_KEYS } from '../../core/metrics.ts';
@@ -51,6 +51,7 @@ const METRIC_DOCS: Record<string, string> = {
 type JsonSchema = {
   type?: string;
   enum?: unknown[];
+  const?: unknown;
   anyOf?: JsonSchema[];
   items?: JsonSchema;
   description?: string;
@@ -68,7 +69,10 @@ export function fieldsOf(schema: z.ZodType, omit: readonly string[] = []): Field
     .filter(([name]) => !omit.includes(name))
     .map(([name, raw]) => {
       const nullable = Array.isArray(raw.anyOf) && raw.anyOf.some((s) => s.type === 'null');
-      const s: JsonSchema = nullable ? { ...raw.anyOf!.find((x) => x.type !== 'null')!, description: raw.description } : raw;
+      // A number that also takes words (z.union([z.literal('auto'), z.number()])): the number, with the words as keywords.
+      const words = (raw.anyOf ?? []).filter((x) => typeof x.const === 'string').map((x) => String(x.const));
+      const numeric = (raw.anyOf ?? []).find((x) => x.type === 'number' || x.type === 'integer');
+      const s: JsonSchema = words.length > 0 && numeric ? numeric : nullable ? { ...raw.anyOf!.find((x) => x.type !== 'null')!, description: raw.description } : raw;
       const range = s.type === 'array' ? (s.items ?? {}) : s;
       const kind: FieldInfo['kind'] =
         s.enum !== undefined
@@ -84,6 +88,7 @@ export function fieldsOf(schema: z.ZodType, omit: readonly string[] = []): Field
                   : 'string';
       const info: { -readonly [K in keyof FieldInfo]: FieldInfo[K] } = { name, description: raw.description ?? s.description ?? '', kind, nullable };
       if (s.enum) info.options = s.enum.map(String);
+      if (words.length > 0 && numeric) info.keywords = words;
       if (bound(range.minimum) !== undefined) info.minimum = range.minimum;
       if (bound(range.maximum) !== undefined) info.maximum = range.maximum;
       if (bound(range.exclusiveMinimum) !== undefined) info.exclusiveMinimum = range.exclusiveMinimum;
@@ -146,9 +151,22 @@ export function buildCatalog(selectedBackend: string | null): Catalog {
     presetDocs: PRESET_DOCS,
     teacherFields: fieldsOf(DqnConfigSchema, ['env', 'seed']),
     studentFields: fieldsOf(StudentConfigBase, ['env', 'seed']),
-    studentDefaults: { offline: { ...studentDefaults('CartPole-v1', 'offline') }, online: { ...studentDefaults('CartPole-v1', 'online') } },
+    studentDefaults: studentDefaultsCatalog(),
     specTemplates: Object.fromEntries(ENV_IDS.map((env) => [env, specTemplate(env)])),
     metricKeys: Object.values(METRIC_KEYS).map((key) => ({ key, doc: METRIC_DOCS[key] ?? key, unit: 'per_role' as const })),
     backends: { available: installedBackends(), selected: selectedBackend },
   };
+}
+
+/** Student defaults per "method/mode" pair that the schema accepts, and per mode (with the mode's default method). */
+function studentDefaultsCatalog(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const method of STUDENT_METHODS) {
+    for (const mode of DATA_MODES) {
+      if ((method === 'supervised' && mode === 'online') || (method === 'retrieval' && mode === 'offline')) continue;
+      out[`${method}/${mode}`] = { ...studentDefaults(method, mode) };
+    }
+  }
+  for (const mode of DATA_MODES) out[mode] = { ...studentDefaults(defaultMethod(mode), mode) };
+  return out;
 }

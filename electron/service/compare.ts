@@ -4,6 +4,8 @@
  * CI, µs per action, agreement and Q-RMSE on held-out KB states) and its lineage (teacher, model, knowledge
  * base, students). One query per table for the lineage, one small query per run for its final evaluation.
  */
+import { scoreScale } from '../../core/eval/score.ts';
+import { studentUsesKb } from '../../core/experiment/plan.ts';
 import type { RunRecord, StudioDb } from '../../db/index.ts';
 import type { CompareRunView, CompareView, RequestArgs, RunProgress } from '../api/contract.ts';
 import { stepUnitOf } from './execution.ts';
@@ -69,10 +71,14 @@ export function compareRuns(db: StudioDb, args: RequestArgs<'compareRuns'>, prog
     const evalCi95 = num(summary.evalCi95) ?? (final ? num(final.ci95) : null);
     const randomEvalMean = figure('randomEvalMean');
     const teacherEvalMean = run.role === 'teacher' ? evalMean : figure('teacherEvalMean');
-    const span = teacherEvalMean !== null && randomEvalMean !== null && teacherEvalMean > randomEvalMean ? teacherEvalMean - randomEvalMean : null;
-    // A teacher is the reference (1 by definition) when it is better than random on the same seeds.
-    const normalizedScore = run.role === 'teacher' ? (span !== null && evalMean !== null ? 1 : null) : v.result?.normalizedScore ?? figure('normalizedScore');
-    const kbId = run.role === 'teacher' ? kbOf(run.id) : (run.kbId ?? kbOf(run.teacherRunId));
+    // Scores exist where the teacher beats a random policy by the env's margin (core/eval/score.ts); a teacher is
+    // then the reference, 1 by definition.
+    const valid = teacherEvalMean !== null && randomEvalMean !== null && scoreScale(v.env, teacherEvalMean, randomEvalMean).valid;
+    const span = valid ? teacherEvalMean! - randomEvalMean! : null;
+    const normalizedScore = run.role === 'teacher' ? (valid && evalMean !== null ? 1 : null) : v.result?.normalizedScore ?? figure('normalizedScore');
+    const job = storedConfig(run)?.job;
+    const usesKb = run.role === 'teacher' || (run.role === 'student' && (job?.kind !== 'student' || studentUsesKb(job.config)));
+    const kbId = !usesKb ? null : run.role === 'teacher' ? kbOf(run.id) : (run.kbId ?? kbOf(run.teacherRunId));
     return {
       id: run.id,
       experimentId: run.experimentId,
@@ -96,7 +102,7 @@ export function compareRuns(db: StudioDb, args: RequestArgs<'compareRuns'>, prog
               evalMean,
               evalStd: num(summary.evalStd) ?? (final ? num(final.std) : null),
               evalCi95,
-              episodes: final?.episodes ?? num(summary.evalEpisodes),
+              episodes: final?.episodes ?? v.result?.evalEpisodes ?? num(summary.evalEpisodes),
               normalizedScore,
               normalizedCi95: evalCi95 !== null && span !== null ? evalCi95 / span : null,
               microsecondsPerAction: figure('microsecondsPerAction'),
@@ -105,7 +111,8 @@ export function compareRuns(db: StudioDb, args: RequestArgs<'compareRuns'>, prog
               teacherEvalMean,
               randomEvalMean,
             },
-      trainSeconds: num(summary.trainSeconds),
+      // Students and baselines report it at the top; teachers under `training` (null for an existing model).
+      trainSeconds: num(summary.trainSeconds) ?? num((summary.training as Summary | null | undefined)?.trainSeconds),
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       teacherRunId: run.teacherRunId,

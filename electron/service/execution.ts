@@ -4,7 +4,9 @@
  * (runStatus, runProgress with ETA and backend, metricPoints, experimentsChanged), throttled. When the studio
  * stops, the runs it was running or about to run become `interrupted`, so that they can be resumed.
  */
-import type { StudioDb, RunRecord } from '../../db/index.ts';
+import type { JobSummary } from '../../core/experiment/jobs.ts';
+import { backendUnavailable } from '../../core/nn/backend.ts';
+import { newLockWaitStats, type LockWaitStats, type StudioDb, type RunRecord } from '../../db/index.ts';
 import { RUN_PHASES, type RunPhase, type RunProgress, type StepUnit } from '../api/contract.ts';
 import type { JobProgress, MetricPoint } from '../jobs/protocol.ts';
 import { JobRunner, type JobOutcome } from '../jobs/runner.ts';
@@ -28,6 +30,11 @@ export interface ExecutionOptions {
 
 export const STOPPED_BEFORE_START = 'Distill Studio stopped before the run started';
 
+/** A run cannot run on the backend it must use (its recorded one, or the one asked for). Nothing was changed. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
+
 /** The x-axis unit of a run's training metrics. */
 export function stepUnitOf(run: RunRecord): StepUnit {
   const job = storedConfig(run)?.job;
@@ -43,6 +50,7 @@ export class Execution {
   private readonly progressEvents: Throttle<RunProgress>;
   private backendSeen: string | null = null;
   private stopping = false;
+  private readonly workerLockWaits = new Map<number, LockWaitStats>();
 
   constructor(
     private readonly db: StudioDb,
@@ -86,8 +94,10 @@ export class Execution {
    * status: completed lets the run start; running in another process, or waiting without a runner, leaves the
    * run as it is (refused); failed or cancelled fails or cancels it.
    */
-  submit(runIds: readonly number[]): Promise<JobOutcome>[] {
+  submit(runIds: readonly number[], options: { backend?: string } = {}): Promise<JobOutcome>[] {
     if (this.stopping) throw new Error('the studio is stopping');
+    // Checked before anything is queued: a run that cannot continue on its backend is refused whole.
+    const backends = new Map(runIds.map((id) => [id, this.backendFor(this.db.runs.get(id), options.backend)]));
     const runner = this.ensureRunner();
     const submitted = new Set(runIds);
     return runIds.map((id) => {
@@ -98,10 +108,40 @@ export class Execution {
       const deps = runDeps(run).filter((d) => submitted.has(d) || runner.holds(d) || this.db.runs.get(d).status !== 'completed');
       for (const d of deps) if (!submitted.has(d)) runner.recordOutcome(d, outcomeOf(this.db.runs.get(d)));
       this.runs.set(id, { experimentId: run.experimentId, unit: stepUnitOf(run) });
-      const outcome = runner.submit(job, deps);
+      const outcome = runner.submit(job, deps, backends.get(id));
       this.outcomes.set(id, outcome);
       return outcome;
     });
+  }
+
+  /**
+   * The backend a run must run on, or undefined for the workers' own. A run with a checkpoint continues on the
+   * backend it was recorded with (another one changes the arithmetic mid-run: wasm and wasm+fused round
+   * differently), unless `override` names one; either must be available here, else the run is refused.
+   */
+  backendFor(run: RunRecord, override?: string): string | undefined {
+    const recorded = run.backend !== null && this.db.checkpoints.info(run.id) !== null ? run.backend : undefined;
+    const backend = override ?? recorded;
+    if (backend === undefined) return undefined;
+    const why = backendUnavailable(backend);
+    if (why === null) return backend;
+    if (override !== undefined) throw new BackendUnavailableError(`backend "${override}" is not available here: ${why}`);
+    throw new BackendUnavailableError(
+      `run ${run.id} was trained on backend "${backend}", which is not available here (${why}); it continues only on the backend it was recorded with, unless you choose another (resume --backend NAME): the arithmetic differs, so the continued run will not match one that ran on ${backend} throughout`,
+    );
+  }
+
+  /** Lock waits of the workers' writes (db/busy-retry.ts), summed over workers: the longest wait and how often. */
+  lockWaits(): LockWaitStats {
+    const total = newLockWaitStats();
+    for (const s of this.workerLockWaits.values()) {
+      total.waits += s.waits;
+      total.retries += s.retries;
+      total.totalWaitMs += s.totalWaitMs;
+      total.longestWaitMs = Math.max(total.longestWaitMs, s.longestWaitMs);
+      total.longestCallMs = Math.max(total.longestCallMs, s.longestCallMs);
+    }
+    return total;
   }
 
   /** The outcome of a run submitted here (undefined for a run this studio never submitted). */
@@ -178,6 +218,7 @@ export class Execution {
       const finite = points.filter((p) => Number.isFinite(p.value));
       if (finite.length > 0) this.bus.emit('metricPoints', { runId, points: finite.map((p: MetricPoint) => ({ key: p.key, step: p.step, value: p.value })) });
     });
+    runner.on('lockWaits', (worker, stats) => this.workerLockWaits.set(worker, stats));
     runner.on('finished', (runId) => {
       this.progressEvents.flush(runId);
       this.progressEvents.drop(runId);
@@ -204,7 +245,7 @@ export class Execution {
 function outcomeOf(run: RunRecord): JobOutcome {
   switch (run.status) {
     case 'completed':
-      return { status: 'completed', summary: (run.summary ?? {}) as Record<string, unknown> };
+      return { status: 'completed', summary: (run.summary ?? {}) as JobSummary };
     case 'cancelled':
       return { status: 'cancelled' };
     case 'failed':

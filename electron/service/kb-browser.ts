@@ -151,7 +151,7 @@ export function getKnowledgeBase(db: StudioDb, id: number, options: { maxPoints:
     .map((r) => {
       const job = storedConfig(r)?.job;
       const config = job?.kind === 'student' ? job.config : null;
-      return { runId: r.id, name: storedConfig(r)?.name ?? `run ${r.id}`, experimentId: r.experimentId, mode: config?.mode ?? '', source: config?.source ?? '', status: r.status };
+      return { runId: r.id, name: storedConfig(r)?.name ?? `run ${r.id}`, experimentId: r.experimentId, mode: config?.mode ?? '', method: config?.method ?? '', status: r.status };
     });
 
   return {

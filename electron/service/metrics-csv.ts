@@ -20,7 +20,8 @@ export function metricsCsv(db: StudioDb, runIds: readonly number[], keys: readon
     for (const key of keys) {
       const s = db.metrics.series(run.id, key as MetricKey);
       if (s.steps.length === 0) continue;
-      const prefix = `${csvLine([run.id, name, run.role, run.seed, key, stepUnitOf(run)]).slice(0, -2)},`;
+      // The unit recorded with the series (schema v2); older series are in the run's budget unit.
+      const prefix = `${csvLine([run.id, name, run.role, run.seed, key, s.unit ?? stepUnitOf(run)]).slice(0, -2)},`;
       // Appending to a string in chunks of 65,536 lines was the fastest of the ways measured (an array joined
       // once, a Buffer written row by row): 10⁶ rows in 1-2 s here, most of it turning numbers into text.
       for (let start = 0; start < s.steps.length; start += 65_536) {

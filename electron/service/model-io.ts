@@ -24,6 +24,7 @@ import { encodeOnnxModel, loadTeacher, type StoredModel, type StoredModelMeta } 
 import { checkTeacherForEnv, parseTeacherFile, type ImportSource } from '../../core/io/teacher-file.ts';
 import { extractKnowledge } from '../../core/kb/extract.ts';
 import { currentBackend, selectBackend } from '../../core/nn/backend.ts';
+import { refuseProtected } from '../../core/util/safe-output.ts';
 import { encodeBundle } from '../../core/nn/bundle.ts';
 import type { QFunction } from '../../core/nn/q-function.ts';
 import { describe, QNetwork } from '../../core/nn/q-network.ts';
@@ -230,6 +231,8 @@ function checkStates(db: StudioDb, model: StoredModel, ids: { modelId: number; r
 
 export async function exportModel(db: StudioDb, input: ExportModelRequest, options: ServiceOptions = {}): Promise<ExportModelResult> {
   const req = parseRequest(ExportModelRequest, input, 'export model');
+  // Never the open database (or its -wal/-shm), whatever the spelling, force or not.
+  refuseProtected(path.resolve(req.out), [db.file]);
   if (!currentBackend()) await selectBackend('auto');
   const ids = resolveModel(db, req);
   const record = db.models.get(ids.modelId);

@@ -3,6 +3,7 @@
  * same backend the final greedy returns must be identical (every run is deterministic per seed and backend);
  * across backends the replayed mean must fall within the original's 95% confidence interval.
  */
+import { ciText } from './views.ts';
 import type { RunRecord, StudioDb } from '../../db/index.ts';
 import { storedConfig } from './runs.ts';
 
@@ -26,6 +27,6 @@ export function compareRuns(db: StudioDb, originals: readonly RunRecord[], copie
       return { name, original: orig.id, replayed: copy.id, reproduced: same, how: `same backend ${orig.backend}: returns ${same ? 'identical' : 'differ'}` };
     }
     const within = Math.abs(eb.mean - ea.mean) <= (Number.isFinite(ea.ci95) ? ea.ci95 : 0);
-    return { name, original: orig.id, replayed: copy.id, reproduced: within, how: `backend ${orig.backend} → ${copy.backend}: mean ${eb.mean.toFixed(2)} vs ${ea.mean.toFixed(2)} ± ${ea.ci95.toFixed(2)}` };
+    return { name, original: orig.id, replayed: copy.id, reproduced: within, how: `backend ${orig.backend} → ${copy.backend}: mean ${eb.mean.toFixed(2)} vs ${ea.mean.toFixed(2)} (${ciText(ea.ci95, ea.returns.length)})` };
   });
 }

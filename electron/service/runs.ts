@@ -11,7 +11,9 @@ import type { JobSpec } from '../../core/experiment/jobs.ts';
 import { planExperiment } from '../../core/experiment/plan.ts';
 import { SPEC_VERSION, type ExperimentSpec } from '../../core/experiment/spec.ts';
 import { knowledgeBaseStats, type KnowledgeBase } from '../../core/kb/knowledge-base.ts';
+import { ENV_SPECS, isEnvId } from '../../core/envs/index.ts';
 import { currentBackend, selectBackend } from '../../core/nn/backend.ts';
+import { checkTrainingMemory } from '../../core/util/memory-budget.ts';
 import { encodeBundle, loadBundle, type LoadedBundle } from '../../core/nn/bundle.ts';
 import type { RunRecord, StudioDb } from '../../db/index.ts';
 
@@ -32,6 +34,44 @@ export interface CreatedRuns {
   readonly runs: { runId: number; deps: number[] }[];
 }
 
+/** A network a run will train, for the memory check: the field that sets it, and the training's shape. */
+export interface TrainedNetwork {
+  readonly field: string;
+  readonly env: string;
+  readonly hiddenSizes: readonly number[];
+  readonly batchSize: number;
+  /** Replay capacity (DQN and online distillation; offline distillation samples a knowledge base). */
+  readonly bufferSize?: number;
+}
+
+/**
+ * Refuses networks whose training would not fit in memory (core/util/memory-budget.ts), before anything is
+ * stored: the message names the field and says how much it needs, instead of a run that fails later with
+ * "Invalid typed array length" or an out-of-memory crash. `backend` bounds the memory (wasm: 4 GiB).
+ */
+export function checkNetworksFit(networks: readonly TrainedNetwork[], backend?: string): void {
+  for (const n of networks) {
+    if (!isEnvId(n.env)) continue;
+    const env = ENV_SPECS[n.env];
+    checkTrainingMemory(n.field, { inputSize: env.observationSize, hiddenSizes: n.hiddenSizes, outputSize: env.actionCount }, { batchSize: n.batchSize, bufferSize: n.bufferSize ?? 0 }, backend);
+  }
+}
+
+/** The networks an experiment plan trains, named by their spec fields. */
+export function plannedNetworks(spec: ExperimentSpec): TrainedNetwork[] {
+  const plan = planExperiment(spec);
+  const out: TrainedNetwork[] = [];
+  const t = plan.teacher.config;
+  if (t) out.push({ field: 'teacher.train.overrides.hiddenSizes', env: spec.env, hiddenSizes: t.hiddenSizes, batchSize: t.batchSize, bufferSize: t.bufferSize });
+  // Plans repeat the students per seed (seeds outer): the first seed's are one per student spec.
+  spec.students.forEach((_, i) => {
+    const s = plan.students[i]?.config;
+    if (s) out.push({ field: `students.${i}.hiddenSizes`, env: spec.env, hiddenSizes: s.hiddenSizes, batchSize: s.batchSize, ...(s.mode === 'online' ? { bufferSize: s.bufferSize } : {}) });
+  });
+  for (const b of plan.baselines.filter((x) => x.config.seed === spec.seeds[0])) out.push({ field: `baselines (${b.config.hiddenSizes.join('-')})`, env: spec.env, hiddenSizes: b.config.hiddenSizes, batchSize: b.config.batchSize, bufferSize: b.config.bufferSize });
+  return out;
+}
+
 /** Networks are decoded in the host only to import a bundle folder; tfjs needs a backend for that. */
 export async function loadBundleInHost(dir: string): Promise<LoadedBundle> {
   if (currentBackend() === null) await selectBackend('cpu');
@@ -49,11 +89,14 @@ export interface ExperimentOptions {
   readonly specDir?: string;
   /** A knowledge base to use instead of extracting one (stored with the teacher run; the teacher extracts none). */
   readonly knowledgeBase?: KnowledgeBase;
+  /** Backend the runs will train on (bounds the memory a network may need; default: the wasm bound). */
+  readonly backend?: string;
 }
 
 /** Creates the experiment and its queued runs in one transaction (nothing is written if anything fails). */
 export async function createExperimentRuns(db: StudioDb, spec: ExperimentSpec, options: ExperimentOptions = {}): Promise<CreatedRuns & { experimentId: number; teacherRunId: number }> {
   const plan = planExperiment(spec);
+  checkNetworksFit(plannedNetworks(spec), options.backend);
   // An existing teacher model is read before the transaction, so that a bad bundle writes nothing.
   const modelPath = plan.teacher.modelPath !== undefined ? path.resolve(options.specDir ?? '.', plan.teacher.modelPath) : null;
   let imported: LoadedBundle | null = null;
@@ -109,6 +152,7 @@ export async function createExperimentRuns(db: StudioDb, spec: ExperimentSpec, o
 
 /** `train-teacher`: one teacher run outside any experiment (no knowledge base, no replays). */
 export function createTeacherRun(db: StudioDb, o: { config: DqnConfig; evalEpisodes: number; name: string }): CreatedRuns {
+  checkNetworksFit([{ field: 'hiddenSizes', env: o.config.env, hiddenSizes: o.config.hiddenSizes, batchSize: o.config.batchSize, bufferSize: o.config.bufferSize }]);
   const job: StoredJob = { kind: 'teacher', train: o.config, kb: null, evalEpisodes: o.evalEpisodes, replays: 0 };
   const run = db.runs.create({ role: 'teacher', config: { env: o.config.env, job, name: o.name } satisfies StoredRunConfig, seed: o.config.seed });
   return { experimentId: null, teacherRunId: run.id, runs: [{ runId: run.id, deps: [] }] };
@@ -132,6 +176,7 @@ export function createDistillRuns(
   db: StudioDb,
   o: { teacher: LoadedBundle; source: string; student: StudentConfig; evalEpisodes: number; kbSteps: number; knowledgeBase?: KnowledgeBase; name: string },
 ): CreatedRuns {
+  checkNetworksFit([studentNetwork(o.student)]);
   return db.transaction(() => {
     const teacherRunId = createImportedTeacherRun(db, { ...o, kb: { steps: o.kbSteps, epsilon: 0.05, seed: o.student.seed } });
     const job: StoredJob = { kind: 'student', teacherRunId, config: o.student, evalEpisodes: o.evalEpisodes, replays: 0 };
@@ -145,6 +190,7 @@ export function createBaselineRuns(
   db: StudioDb,
   o: { config: DqnConfig; teacher: { bundle: LoadedBundle; source: string } | null; teacherReturn: number | null; evalEpisodes: number; name: string },
 ): CreatedRuns {
+  checkNetworksFit([{ field: 'student', env: o.config.env, hiddenSizes: o.config.hiddenSizes, batchSize: o.config.batchSize, bufferSize: o.config.bufferSize }]);
   return db.transaction(() => {
     const teacherRunId = o.teacher ? createImportedTeacherRun(db, { teacher: o.teacher.bundle, source: o.teacher.source, evalEpisodes: o.evalEpisodes, kb: null }) : null;
     const job: StoredJob = { kind: 'baseline', teacherRunId, teacherReturn: o.teacherReturn, config: o.config, evalEpisodes: o.evalEpisodes, replays: 0 };
@@ -152,6 +198,11 @@ export function createBaselineRuns(
     const runs = teacherRunId === null ? [] : [{ runId: teacherRunId, deps: [] as number[] }];
     return { experimentId: null, teacherRunId, runs: [...runs, { runId: run.id, deps: teacherRunId === null ? [] : [teacherRunId] }] };
   });
+}
+
+/** A student's network for checkNetworksFit (its replay buffer only when it trains online). */
+export function studentNetwork(c: StudentConfig, field = 'student'): TrainedNetwork {
+  return { field, env: c.env, hiddenSizes: c.hiddenSizes, batchSize: c.batchSize, ...(c.mode === 'online' ? { bufferSize: c.bufferSize } : {}) };
 }
 
 /** The stored job of a run, or null for runs an older version stored without one. */

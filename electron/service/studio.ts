@@ -13,9 +13,9 @@ import path from 'node:path';
 import type { ExperimentSpec } from '../../core/experiment/spec.ts';
 import { parseExperimentSpec } from '../../core/experiment/spec.ts';
 import type { MetricKey } from '../../core/metrics.ts';
-import { openDatabase, type RunRecord, type StudioDb } from '../../db/index.ts';
+import { isBusyError, openDatabase, type LockWaitStats, type RunRecord, type StudioDb } from '../../db/index.ts';
 import { ApiError, type RequestArgs, type ResponseMap, type RunView, type StudioService } from '../api/contract.ts';
-import type { JobOutcome } from '../jobs/runner.ts';
+import { isDependencyError, type JobOutcome } from '../jobs/runner.ts';
 import { buildCatalog } from './catalog.ts';
 import { compareRuns as compareRunViews } from './compare.ts';
 import { conflict, invalid, toApiError } from './errors.ts';
@@ -27,7 +27,7 @@ import { getReplay, replayIndex } from './replays.ts';
 import { Execution, stepUnitOf, type ExecutionOptions } from './execution.ts';
 import { compareRuns, type RunComparison } from './reproduce.ts';
 import { createExperimentRuns, storedConfig, type CreatedRuns, type ExperimentOptions } from './runs.ts';
-import { cliRunRow, diverged, experimentSummaries, modelView, runView, runViews, type CliRunRow } from './views.ts';
+import { cliRunRow, diverged, divergedMessage, experimentSummaries, modelView, runView, runViews, type CliRunRow } from './views.ts';
 import { validateSpec } from './validate.ts';
 
 export interface StudioOptions extends Omit<ExecutionOptions, 'dbFile'> {
@@ -35,6 +35,11 @@ export interface StudioOptions extends Omit<ExecutionOptions, 'dbFile'> {
   readonly dbFile: string;
   /** Folder relative `teacher.model` paths of specs sent by clients resolve against (default: the cwd). */
   readonly specDir?: string;
+  /**
+   * Create the database file when it is missing (default true). Commands that only read or continue what is
+   * stored pass false, so that a mistyped path is an error instead of a new empty database.
+   */
+  readonly create?: boolean;
 }
 
 type Verbs = { [K in keyof ResponseMap]: (args: RequestArgs<K>) => Promise<ResponseMap[K]> };
@@ -49,18 +54,28 @@ export interface Studio extends StudioService {
   execute(runIds: readonly number[]): Promise<JobOutcome[]>;
   /** Resolves when the given runs submitted here have ended. */
   waitFor(runIds: readonly number[]): Promise<JobOutcome[]>;
-  /** Reopens and queues a run and the runs waiting for it; returns their ids and the checkpoint step it resumes from. */
-  resume(runId: number): { runIds: number[]; checkpointStep: number | null };
+  /**
+   * Reopens and queues a run and the runs waiting for it; returns their ids, the checkpoint step it resumes
+   * from and the backend it continues on (null: the workers'). A run with a checkpoint continues on its
+   * recorded backend unless `backend` names another.
+   */
+  resume(runId: number, options?: { backend?: string }): { runIds: number[]; checkpointStep: number | null; backend: string | null };
   /** Cancels runs, held here or waiting in the database. */
   cancelRuns(runIds: readonly number[]): number[];
   /** Re-runs a stored experiment from its spec into a new one and compares run by run. */
   replayExperiment(id: number, options?: { backend?: string }): Promise<{ replayId: number; reproduced: boolean; runs: RunComparison[] }>;
   runRows(filter?: { experimentId?: number }): CliRunRow[];
-  /** Writes the experiment's file (as exportExperiment) to `file`; returns the file name to offer and the row counts. */
-  exportToFile(id: number, file: string): { fileName: string; rows: Record<string, number> };
-  importFile(file: string): number[];
+  /**
+   * Writes the experiment's file (as exportExperiment) to `file`; returns the file name to offer and the row
+   * counts. An existing file is replaced only with `force`; the open database never.
+   */
+  exportToFile(id: number, file: string, options?: { force?: boolean }): { fileName: string; rows: Record<string, number> };
+  /** Imports an exported file; `allowDuplicate` imports a second copy of experiments already here. */
+  importFile(file: string, options?: { allowDuplicate?: boolean }): number[];
   /** Starts the worker threads ahead of the first run (the studio does at launch; the CLI does not need to). */
   warmUp(): Promise<void>;
+  /** How long the workers' writes waited for other processes' locks (the longest wait, how often). */
+  lockWaits(): LockWaitStats;
   /** The workers' backend (forced, or as reported by a worker). */
   readonly selectedBackend: string | null;
   /** Stops the workers (their runs become interrupted) and closes the database. */
@@ -70,15 +85,27 @@ export interface Studio extends StudioService {
 export const CANCELLED_BEFORE_START = 'cancelled before it started';
 
 /** A run that was stopped before it ever ran: cancelled while waiting, or skipped because `teacherId` did not complete. */
-const neverStarted = (r: RunRecord, teacherId: number) => r.startedAt === null && (r.error === CANCELLED_BEFORE_START || (r.error ?? '').startsWith(`run ${teacherId} it depends on`));
+const neverStarted = (r: RunRecord, teacherId: number) => r.startedAt === null && (r.error === CANCELLED_BEFORE_START || isDependencyError(r.error, teacherId));
 
 const slug = (name: string) => name.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'experiment';
 
 export function openStudio(options: StudioOptions): Studio {
   if (options.dbFile === ':memory:') throw new Error('the studio needs a database file (its workers open it too)');
-  const db = openDatabase(options.dbFile);
-  // Runs left `running` by a process that died are interrupted (runs of live processes are left alone).
-  db.runs.markInterruptedOnStartup();
+  const db = openDatabase(options.dbFile, options.create === false ? { create: false } : {});
+  // Runs left `running` by a process that died are interrupted (runs of live processes are left alone); an
+  // import or a knowledge-base save whose process was killed midway is undone (those of live processes are
+  // left alone: they are still writing).
+  // Best effort: another process's long write may hold the lock; what is left then is done at the next start.
+  for (const recover of [() => db.runs.markInterruptedOnStartup(), () => db.transfer.recoverInterruptedImports(), () => db.knowledgeBases.deleteIncomplete()]) {
+    try {
+      recover();
+    } catch (err) {
+      if (!isBusyError(err)) {
+        db.close();
+        throw err;
+      }
+    }
+  }
   const bus = new EventBus();
   const execution = new Execution(db, bus, { ...options, dbFile: db.file });
   const specDir = options.specDir ?? process.cwd();
@@ -96,7 +123,7 @@ export function openStudio(options: StudioOptions): Studio {
           .filter((r) => r.teacherRunId === run.id && r.id !== run.id)
           .filter((r) => r.status === 'queued' || r.status === 'interrupted' || ((r.status === 'cancelled' || r.status === 'failed') && neverStarted(r, run.id)));
 
-  const resume = (runId: number): { runIds: number[]; checkpointStep: number | null } => {
+  const resume = (runId: number, options: { backend?: string } = {}): { runIds: number[]; checkpointStep: number | null; backend: string | null } => {
     const run = db.runs.get(runId);
     if (execution.holds(runId)) throw conflict(`run ${runId} is already ${run.status === 'running' ? 'running' : 'queued'} in this studio`);
     if (run.status === 'running') {
@@ -106,13 +133,16 @@ export function openStudio(options: StudioOptions): Studio {
     }
     if (run.status === 'completed') throw conflict(`run ${runId} has already completed`);
     if (!storedConfig(run)) throw conflict(`run ${runId} has no job description (an older version's stand-alone command stored it); it cannot be resumed`);
-    if (diverged(run)) throw conflict(`run ${runId} diverged (${run.error}); resuming it with the same configuration would diverge again: start a new experiment with a lower learning rate`);
+    if (diverged(run)) throw conflict(divergedMessage(run));
     const teacherId = run.role === 'teacher' ? null : run.teacherRunId;
     if (teacherId !== null) {
       const teacher = db.runs.get(teacherId);
       if (teacher.status !== 'completed' && !execution.holds(teacherId)) throw conflict(`run ${runId} waits for its teacher run ${teacherId}, which is ${teacher.status}: resume run ${teacherId} first`);
     }
     const dependents = waitingFor(run).filter((r) => !execution.holds(r.id));
+    // Every run must be able to continue on its backend before anything is changed.
+    const backend = execution.backendFor(run, options.backend) ?? null;
+    for (const r of dependents) execution.backendFor(r, options.backend);
     // Atomic per run: a run another process claimed meanwhile is refused here and nothing is changed.
     db.runs.requeue(runId);
     for (const r of dependents) db.runs.requeue(r.id);
@@ -123,8 +153,8 @@ export function openStudio(options: StudioOptions): Studio {
     }
     if (run.experimentId !== null) changed(run.experimentId, 'updated');
     const checkpointStep = db.checkpoints.info(runId)?.step ?? null;
-    execution.submit(runIds);
-    return { runIds, checkpointStep };
+    execution.submit(runIds, options.backend !== undefined ? { backend: options.backend } : {});
+    return { runIds, checkpointStep, backend };
   };
 
   const cancelRuns = (runIds: readonly number[]): number[] => {
@@ -147,7 +177,7 @@ export function openStudio(options: StudioOptions): Studio {
   };
 
   const createFromSpec: Studio['createFromSpec'] = async (spec, o = {}) => {
-    const created = await createExperimentRuns(db, spec, { specDir, ...o });
+    const created = await createExperimentRuns(db, spec, { specDir, ...(options.backend ? { backend: options.backend } : {}), ...o });
     changed(created.experimentId, 'created');
     if (o.start !== false) execution.submit(created.runs.map((r) => r.runId));
     return created;
@@ -203,8 +233,8 @@ export function openStudio(options: StudioOptions): Studio {
       const cancelled = cancelRuns([...ids].reverse());
       return { cancelled: cancelled.sort((a, b) => a - b) };
     },
-    async resumeRun({ runId }) {
-      resume(runId);
+    async resumeRun({ runId, backend }) {
+      resume(runId, backend !== undefined ? { backend } : {});
       return view(db.runs.get(runId));
     },
     async listRuns({ experimentId }) {
@@ -216,9 +246,11 @@ export function openStudio(options: StudioOptions): Studio {
     async metricSeries({ runIds, keys, maxPoints }) {
       const out: ResponseMap['metricSeries'] = [];
       for (const runId of runIds) {
-        const unit = stepUnitOf(db.runs.get(runId));
+        const runUnit = stepUnitOf(db.runs.get(runId));
         for (const key of keys) {
           const s = db.metrics.series(runId, key as MetricKey, { maxPoints });
+          // The unit recorded with the series (schema v2); older series are in the run's budget unit.
+          const unit = s.unit ?? runUnit;
           const steps: number[] = [];
           const values: number[] = [];
           for (let i = 0; i < s.steps.length; i++) {
@@ -253,10 +285,11 @@ export function openStudio(options: StudioOptions): Studio {
     },
     async importExperiment({ fileName, bytes }) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-import-'));
+      const name = path.basename(fileName) || 'import.dsx';
+      const file = path.join(dir, name);
       try {
-        const file = path.join(dir, path.basename(fileName) || 'import.dsx');
         fs.writeFileSync(file, bytes);
-        return { experimentIds: importFile(file) };
+        return { experimentIds: importFile(file, { shownAs: name }) };
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
@@ -284,12 +317,15 @@ export function openStudio(options: StudioOptions): Studio {
     exportModel: (args) => exportModelBytes(db, args),
   };
 
-  const importFile = (file: string): number[] => {
+  /** Imports `file`; `shownAs` names it in messages instead of its path (an upload's server-side copy means nothing to its user). */
+  const importFile = (file: string, options: { allowDuplicate?: boolean; shownAs?: string } = {}): number[] => {
     let ids: number[];
     try {
-      ids = db.transfer.importFile(file);
+      ids = db.transfer.importFile(file, { allowDuplicate: options.allowDuplicate === true });
     } catch (err) {
-      throw invalid((err as Error).message);
+      const message = (err as Error).message;
+      const shownAs = options.shownAs;
+      throw invalid(shownAs === undefined ? message : message.split(path.resolve(file)).join(shownAs).split(file).join(shownAs));
     }
     for (const id of ids) changed(id, 'created');
     return ids;
@@ -324,6 +360,7 @@ export function openStudio(options: StudioOptions): Studio {
     },
     createFromSpec,
     warmUp: () => execution.warmUp(),
+    lockWaits: () => execution.lockWaits(),
     createRuns: (make) => db.transaction(() => make(db)),
     execute: (runIds) => Promise.all(execution.submit(runIds)),
     waitFor,
@@ -340,8 +377,8 @@ export function openStudio(options: StudioOptions): Studio {
       return { replayId: created.experimentId, reproduced: runs.every((r) => r.reproduced), runs };
     },
     runRows: (filter = {}) => runViews(db, db.runs.list(filter.experimentId !== undefined ? { experimentId: filter.experimentId } : {}), (r) => execution.progressOf(r)).map((v) => cliRunRow(db, v)),
-    exportToFile: (id, file) => ({ fileName: `${slug(db.experiments.get(id).name)}.dsx`, rows: db.transfer.exportExperiment(id, file) }),
-    importFile,
+    exportToFile: (id, file, o = {}) => ({ fileName: `${slug(db.experiments.get(id).name)}.dsx`, rows: db.transfer.exportExperiment(id, file, { force: o.force === true }) }),
+    importFile: (file, options = {}) => importFile(file, options),
     async close() {
       if (closed) return;
       closed = true;

@@ -16,9 +16,9 @@ export interface SweepGrid {
   readonly students: readonly number[][];
   readonly alphas: readonly number[];
   readonly seeds: readonly number[];
+  readonly method: 'supervised' | 'retrieval' | 'teacher';
   readonly mode: 'offline' | 'online';
-  readonly source?: 'kb' | 'teacher';
-  readonly softLoss?: 'kl' | 'mse' | 'nll';
+  readonly softLoss?: 'kl' | 'kl-two-sided' | 'mse' | 'nll';
   readonly studentSteps: number;
   /** Knowledge-base extraction (ignored when the sweep brings its own knowledge base). */
   readonly kbSteps: number;
@@ -39,10 +39,11 @@ export function sweepSpec(g: SweepGrid): unknown {
         name: `${hiddenSizes.join('-')} α=${alpha}`,
         hiddenSizes,
         alpha,
+        method: g.method,
         mode: g.mode,
         steps: g.studentSteps,
-        ...(g.source ? { source: g.source } : {}),
-        ...(g.softLoss ? { softLoss: g.softLoss } : {}),
+        // A soft loss means nothing to a pure-L_hard student (α = 1): the spec would refuse it.
+        ...(g.softLoss && alpha < 1 ? { softLoss: g.softLoss } : {}),
       })),
     ),
     baselines: g.baselineSteps === null ? false : { steps: g.baselineSteps },

@@ -11,6 +11,7 @@ import { parseExperimentSpec, SpecError, type ExperimentSpec } from '../../core/
 import { paramCount } from '../../core/nn/q-network.ts';
 import { NotFoundError, type StudioDb } from '../../db/index.ts';
 import type { FieldIssue, PlannedRunView, Validation } from '../api/contract.ts';
+import { checkNetworksFit, plannedNetworks } from './runs.ts';
 
 const networkParams = (env: ExperimentSpec['env'], hiddenSizes: readonly number[]) =>
   paramCount({ inputSize: ENV_SPECS[env].observationSize, hiddenSizes: [...hiddenSizes], outputSize: ENV_SPECS[env].actionCount });
@@ -61,6 +62,16 @@ export function validateSpec(db: StudioDb, input: unknown, specDir = process.cwd
   } catch (err) {
     return { ok: false, issues: [{ path: '(root)', message: (err as Error).message }] };
   }
+  // Networks too large to train are refused here, with the memory they need, not by a run that fails later.
+  const tooLarge: FieldIssue[] = [];
+  for (const n of plannedNetworks(spec)) {
+    try {
+      checkNetworksFit([n]);
+    } catch (err) {
+      tooLarge.push({ path: n.field, message: (err as Error).message.replace(`${n.field}: `, '') });
+    }
+  }
+  if (tooLarge.length > 0) return { ok: false, issues: tooLarge };
   const teacher = teacherInfo(db, spec, specDir);
   if ('path' in teacher) return { ok: false, issues: [teacher] };
   const ratio = (params: number) => (teacher.params ? params / teacher.params : null);

@@ -16,6 +16,20 @@ export function diverged(run: RunRecord): boolean {
   return run.status === 'failed' && /diverged/.test(run.error ?? '');
 }
 
+/**
+ * "95% CI ±8.1, 20 episodes", or "95% CI n/a (1 episode)": one episode has no spread to estimate a confidence
+ * interval from (its half-width is NaN), and NaN is not a figure to show anyone.
+ */
+export function ciText(ci95: number | null | undefined, episodes: number): string {
+  const plural = `${episodes} episode${episodes === 1 ? '' : 's'}`;
+  return typeof ci95 === 'number' && Number.isFinite(ci95) ? `95% CI ±${ci95.toFixed(1)}, ${plural}` : `95% CI n/a (${plural})`;
+}
+
+/** Why a diverged run is not resumed: from its checkpoint, the same configuration repeats the same updates. */
+export function divergedMessage(run: RunRecord): string {
+  return `run ${run.id} diverged (${run.error}); resuming it with the same configuration would diverge again (it repeats the same updates from its checkpoint): start a new run with a changed configuration (a lower learningRate, maxGradNorm, or a larger tau for distillation)`;
+}
+
 export interface RunContext {
   /** Progress of the runs this studio is running. */
   readonly progressOf: (runId: number) => RunProgress | null;
@@ -83,13 +97,14 @@ export function runView(db: StudioDb, run: RunRecord, ctx: RunContext): RunView 
           tau: job.config.tau,
           softLoss: job.config.softLoss,
           hardLoss: job.config.hardLoss,
-          source: job.config.source,
+          method: job.config.method,
           mode: job.config.mode,
           steps: job.config.steps,
         }
       : null;
   const evalMean = num(summary.evalMean);
   const checkpoint = db.checkpoints.info(run.id);
+  const evalEpisodes = run.summary === null ? null : episodesOf(db, run, job);
   const reopenable = run.status === 'interrupted' || run.status === 'cancelled' || (run.status === 'failed' && !diverged(run));
   return {
     id: run.id,
@@ -113,6 +128,7 @@ export function runView(db: StudioDb, run: RunRecord, ctx: RunContext): RunView 
             evalMean,
             evalStd: num(summary.evalStd),
             evalCi95: num(summary.evalCi95),
+            evalEpisodes,
             normalizedScore: num(summary.normalizedScore),
             reachedThreshold: run.role === 'teacher' && evalMean !== null && isEnvId(env) ? evalMean >= ENV_SPECS[env].rewardThreshold : null,
           },
@@ -124,6 +140,13 @@ export function runView(db: StudioDb, run: RunRecord, ctx: RunContext): RunView 
     finishedAt: run.finishedAt,
   };
 }
+
+/** Episodes of a run's final evaluation: its stored job's count, else the stored evaluation's. */
+function episodesOf(db: StudioDb, run: RunRecord, job: StoredJobOf | undefined): number | null {
+  if (job && typeof job.evalEpisodes === 'number') return job.evalEpisodes;
+  return db.evaluations.latestFinal(run.id)?.returns.length ?? null;
+}
+type StoredJobOf = NonNullable<ReturnType<typeof storedConfig>>['job'];
 
 /** Views of many runs, sharing the teacher lookups. */
 export function runViews(db: StudioDb, runs: readonly RunRecord[], progressOf: RunContext['progressOf']): RunView[] {
@@ -192,6 +215,7 @@ export function cliRunRow(db: StudioDb, view: RunView) {
     backend: view.backend,
     evalMean: view.result?.evalMean ?? null,
     evalCi95: view.result?.evalCi95 ?? null,
+    evalEpisodes: view.result?.evalEpisodes ?? null,
     normalizedScore: view.result?.normalizedScore ?? null,
     params: view.params,
     metricsLastStep: db.metrics.lastStep(view.id),

@@ -42,9 +42,10 @@ export function progressLabel(run: Pick<RunView, 'status' | 'progress' | 'starte
   }
 }
 
-/** "412.3 ± 8.1" (mean ± 95% CI half-width) or "—". */
+/** "412.3 ± 8.1" (mean ± 95% CI half-width), "412.3 (CI n/a: 1 episode)" or "—". */
 export function resultLabel(run: Pick<RunView, 'result'>): string {
   const r = run.result;
   if (!r || r.evalMean === null) return '—';
-  return r.evalCi95 !== null ? `${fmtReturn(r.evalMean)} ± ${fmtReturn(r.evalCi95)}` : fmtReturn(r.evalMean);
+  if (r.evalCi95 !== null) return `${fmtReturn(r.evalMean)} ± ${fmtReturn(r.evalCi95)}`;
+  return r.evalEpisodes === 1 ? `${fmtReturn(r.evalMean)} (CI n/a: 1 episode)` : fmtReturn(r.evalMean);
 }

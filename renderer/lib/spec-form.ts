@@ -3,7 +3,7 @@
  * the CLI and the service use (ExperimentSpecSchema, re-exported by the contract), text ↔ value conversion of
  * form fields described by the catalog's FieldInfo, network sizes, and the student rows' relevance rules.
  */
-import { ExperimentSpecSchema, type Catalog, type EnvInfo, type ExperimentSpec, type FieldInfo } from '../../electron/api/contract.ts';
+import { defaultMethod, defaultMode, defaultSoftLoss, ExperimentSpecSchema, fieldInapplicability, type Catalog, type EnvInfo, type ExperimentSpec, type FieldInfo } from '../../electron/api/contract.ts';
 
 /** A spec being edited: shaped like ExperimentSpec but any value may be wrong (that is what validation says). */
 export type SpecDraft = Record<string, unknown> & {
@@ -94,14 +94,15 @@ export function fieldText(info: Pick<FieldInfo, 'kind'>, value: unknown): string
  * is not a number stays as text in the draft, so the schema refuses it too and Start stays disabled; the
  * message here is the friendlier one shown at the field.
  */
-export function parseFieldText(info: Pick<FieldInfo, 'kind' | 'nullable' | 'name'>, text: string): Parsed {
+export function parseFieldText(info: Pick<FieldInfo, 'kind' | 'nullable' | 'name'> & Pick<Partial<FieldInfo>, 'keywords'>, text: string): Parsed {
   const t = text.trim();
   if (t === '') return { ok: true, value: undefined };
+  if (info.keywords?.includes(t.toLowerCase())) return { ok: true, value: t.toLowerCase() };
   switch (info.kind) {
     case 'integer':
     case 'number': {
       const n = Number(t.replace(/_/g, ''));
-      if (!Number.isFinite(n)) return { ok: false, message: 'Enter a number', value: t };
+      if (!Number.isFinite(n)) return { ok: false, message: info.keywords?.length ? `Enter a number or ${info.keywords.join(' or ')}` : 'Enter a number', value: t };
       if (info.kind === 'integer' && !Number.isInteger(n)) return { ok: false, message: 'Enter a whole number', value: n };
       return { ok: true, value: n };
     }
@@ -166,40 +167,40 @@ export function teacherSize(
 // Student rows
 
 /** Fields every student row shows in its first line; the rest of the catalog's fields go under "More". */
-export const STUDENT_ROW_FIELDS = ['hiddenSizes', 'alpha', 'alphaSchedule', 'alphaEnd', 'tau', 'softLoss', 'source', 'mode', 'steps'] as const;
+export const STUDENT_ROW_FIELDS = ['hiddenSizes', 'method', 'mode', 'alpha', 'alphaSchedule', 'alphaEnd', 'softLoss', 'tau', 'steps'] as const;
 
-/** Fields that only mean something in online mode (the student acts in the env). */
-const ONLINE_ONLY = new Set(['numEnvs', 'bufferSize', 'learningStarts', 'trainFreq', 'gradientSteps', 'explorationFraction', 'explorationInitialEps', 'explorationFinalEps']);
+/** The row's method and data mode, as the schema resolves them (a missing one from the other's default). */
+function methodAndMode(row: Record<string, unknown>): { method: string; mode: string } {
+  const mode = typeof row.mode === 'string' ? row.mode : undefined;
+  const method = typeof row.method === 'string' ? row.method : defaultMethod(mode as 'offline' | 'online' | undefined);
+  return { method, mode: mode ?? defaultMode(method as 'supervised' | 'retrieval' | 'teacher') };
+}
 
-/** Whether a student field applies to the row's other choices (irrelevant ones are hidden unless set). */
+/**
+ * Whether a student field applies to the row's other choices (irrelevant ones are hidden unless set): the
+ * schema's own rule (a field that has no effect is an error in the spec), given the row and its defaults.
+ */
 export function studentFieldApplies(name: string, row: Record<string, unknown>, defaults: Record<string, unknown>): boolean {
-  const get = (k: string) => row[k] ?? defaults[k];
-  if (ONLINE_ONLY.has(name)) return get('mode') === 'online';
-  switch (name) {
-    case 'alphaEnd':
-      return get('alphaSchedule') === 'linear';
-    case 'tau':
-      return get('softLoss') !== 'mse';
-    case 'softActions':
-      return get('softLoss') === 'mse';
-    case 'k':
-    case 'radius':
-      return get('source') === 'kb';
-    case 'targetUpdateInterval':
-    case 'gamma':
-      return get('hardLoss') !== 'mc';
-    default:
-      return true;
+  const given: Record<string, unknown> = {};
+  for (const k of ['method', 'mode', 'alpha', 'alphaSchedule', 'softLoss', 'hardLoss', 'evalEvery']) {
+    const v = row[k] ?? defaults[k];
+    if (v !== undefined) given[k] = v;
   }
+  return fieldInapplicability(name as Parameters<typeof fieldInapplicability>[0], given) === null;
 }
 
 /**
  * Writes the catalog's defaults into a row's first-line fields that apply and are not set, so the row shows
- * (and the JSON says) what will run. Fields under "More" stay unset: their defaults show in grey.
+ * (and the JSON says) what will run; first-line fields left at their default that no longer apply are removed
+ * (the schema refuses a field that has no effect). Fields under "More" stay unset: their defaults show in grey.
  */
 export function fillRowDefaults(catalog: Catalog, row: Record<string, unknown>): Record<string, unknown> {
   const d = studentRowDefaults(catalog, row);
-  for (const k of STUDENT_ROW_FIELDS) if (row[k] === undefined && d[k] !== undefined && studentFieldApplies(k, row, d)) row[k] = d[k];
+  for (const k of STUDENT_ROW_FIELDS) {
+    const applies = studentFieldApplies(k, row, d);
+    if (row[k] === undefined && d[k] !== undefined && applies) row[k] = d[k];
+    else if (row[k] !== undefined && !applies && k !== 'hiddenSizes' && JSON.stringify(row[k]) === JSON.stringify(d[k])) delete row[k];
+  }
   return row;
 }
 
@@ -209,29 +210,48 @@ export function newStudent(catalog: Catalog, mode = 'offline', hiddenSizes: numb
 }
 
 /**
- * Sets a row's field. Changing the data mode also moves budgets that were left at the old mode's default to
- * the new one's (offline counts gradient updates, online env steps: 10,000 of one is not 10,000 of the other).
+ * Sets a row's field. The method and the data mode go together (supervised is offline, retrieval online):
+ * changing one moves the other when needed. Changing them also moves budgets that were left at the old
+ * defaults to the new ones (offline counts gradient updates, online env steps: 10,000 of one is not 10,000 of
+ * the other), and first-line fields are refilled or dropped as they (no longer) apply.
  */
 export function setStudentField(catalog: Catalog, row: Record<string, unknown>, name: string, value: unknown): void {
-  if (name === 'mode' && typeof value === 'string' && value !== row.mode) {
-    const before = studentRowDefaults(catalog, row);
-    const after = catalog.studentDefaults[value] ?? before;
-    for (const k of ['steps', 'evalEvery']) if (row[k] !== undefined && row[k] === before[k] && after[k] !== undefined) row[k] = after[k];
-  }
+  const before = studentRowDefaults(catalog, row);
   if (value === undefined) delete row[name];
   else row[name] = value;
+  if (name === 'method' && typeof value === 'string') {
+    if (value === 'supervised' && row.mode === 'online') row.mode = 'offline';
+    if (value === 'retrieval' && row.mode === 'offline') row.mode = 'online';
+  }
+  if (name === 'mode' && typeof value === 'string') {
+    if (value === 'online' && row.method === 'supervised') row.method = 'retrieval';
+    if (value === 'offline' && row.method === 'retrieval') row.method = 'supervised';
+  }
+  // Fields left at the old defaults follow the new ones (budgets change unit with the mode; the soft loss's
+  // default depends on whether there is a hard loss).
+  const after = studentRowDefaults(catalog, row);
+  for (const k of [...STUDENT_ROW_FIELDS, 'evalEvery']) {
+    if (k === name || row[k] === undefined || JSON.stringify(row[k]) !== JSON.stringify(before[k])) continue;
+    if (after[k] === undefined) delete row[k];
+    else row[k] = after[k];
+  }
+  fillRowDefaults(catalog, row);
 }
 
-/** The defaults a row falls back to (they depend on its data mode). */
+/** The defaults a row falls back to (they depend on its method and data mode). */
 export function studentRowDefaults(catalog: Catalog, row: Record<string, unknown>): Record<string, unknown> {
-  const mode = typeof row.mode === 'string' ? row.mode : 'offline';
-  return catalog.studentDefaults[mode] ?? catalog.studentDefaults.offline ?? {};
+  const { method, mode } = methodAndMode(row);
+  const d = catalog.studentDefaults[`${method}/${mode}`] ?? catalog.studentDefaults[mode] ?? catalog.studentDefaults.offline ?? {};
+  const alpha = typeof row.alpha === 'number' ? row.alpha : (d.alpha as number);
+  const alphaSchedule = typeof row.alphaSchedule === 'string' ? row.alphaSchedule : (d.alphaSchedule as string);
+  return { ...d, softLoss: defaultSoftLoss({ alpha, alphaSchedule: alphaSchedule as 'constant' }) };
 }
 
 /** A short name for a row, shown until the user names it: "16-16 offline α 0". */
 export function studentLabel(row: Record<string, unknown>): string {
   const sizes = Array.isArray(row.hiddenSizes) ? row.hiddenSizes.join('-') : '?';
-  return `${sizes} ${String(row.mode ?? 'offline')} α ${String(row.alpha ?? 0)}`;
+  const { method, mode } = methodAndMode(row);
+  return `${sizes} ${method} ${mode} α ${String(row.alpha ?? 0)}`;
 }
 
 /** Whether an enum field accepts the value (used to keep selects honest when the JSON holds something else). */

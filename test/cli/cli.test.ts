@@ -44,9 +44,10 @@ describe('distill-studio CLI', () => {
   });
 
   it.each([
-    [['--env', 'CartPole-v1', '--seed', '1', '--steps', 'abc'], /--steps must be an integer/],
+    [['--env', 'CartPole-v1', '--seed', '1', '--steps', 'abc'], /--steps must be a positive integer/],
+    [['--env', 'CartPole-v1', '--seed', '1', '--steps', '-5'], /--steps must be a positive integer \(at most 1000000000\), got "-5"/],
     [['--env', 'CartPole-v1', '--seed=-3'], /--seed must be an integer in \[0, /],
-    [['--env', 'CartPole-v1', '--seed', '-3'], /'--seed/],
+    [['--env', 'CartPole-v1', '--seed', '-3'], /--seed must be an integer in \[0, 2147483647\], got "-3"/],
     [['--env', 'Pong-v5', '--seed', '1'], /--env must be one of CartPole-v1, Acrobot-v1, MountainCar-v0, got "Pong-v5"/],
     [['--env', 'CartPole-v1'], /--seed is required/],
     [['--env', 'CartPole-v1', '--seed', '1', '--frobnicate'], /Unknown option '--frobnicate'/],

@@ -49,7 +49,8 @@ afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 /** Package names a bundle loads (static and dynamic imports, require), without Node built-ins. */
 function loadedPackages(code: string): Set<string> {
   const names = new Set<string>();
-  for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g)) {
+  // A specifier is a package name (optionally scoped) and a subpath: nothing else may sit between the quotes.
+  for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']((?:@[\w.-]+\/)?\w[\w.-]*(?:\/[\w.@-]+)*)["']/g)) {
     const spec = m[1];
     if (spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0])) continue;
     names.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);

@@ -16,7 +16,7 @@ import { openStudio, type Studio } from '../../electron/service/studio.ts';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'service-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const tinySpec = (name: string, teacherSteps = 1500) => ({
+const tinySpec = (name: string, teacherSteps = 3000) => ({
   version: 1,
   name,
   env: 'CartPole-v1',
@@ -55,8 +55,8 @@ describe('studio service', () => {
       expect(catalog.envs[0]).toMatchObject({ observationSize: 4, actionCount: 2, maxEpisodeSteps: 500, rewardThreshold: 475 });
       expect(catalog.presets['CartPole-v1'].default).toMatchObject({ hiddenSizes: [64, 64] });
       expect(catalog.teacherFields.find((f) => f.name === 'learningRate')).toMatchObject({ kind: 'number', exclusiveMinimum: 0, description: 'Adam learning rate.' });
-      expect(catalog.studentFields.find((f) => f.name === 'softLoss')).toMatchObject({ kind: 'enum', options: ['kl', 'mse', 'nll'] });
-      expect(catalog.studentFields.find((f) => f.name === 'radius')).toMatchObject({ kind: 'number', nullable: true });
+      expect(catalog.studentFields.find((f) => f.name === 'softLoss')).toMatchObject({ kind: 'enum', options: ['kl', 'kl-two-sided', 'mse', 'nll'] });
+      expect(catalog.studentFields.find((f) => f.name === 'radius')).toMatchObject({ kind: 'number', keywords: ['auto'], exclusiveMinimum: 0 });
       expect(catalog.studentFields.find((f) => f.name === 'hiddenSizes')).toMatchObject({ kind: 'integer-list', exclusiveMinimum: 0 });
       expect(catalog.studentFields.some((f) => f.name === 'env' || f.name === 'seed')).toBe(false);
       expect(catalog.backends.available).toContain('wasm');
@@ -200,7 +200,7 @@ describe('studio service', () => {
       const epsilon = (await studio.metricSeries({ runIds: [id], keys: ['charts/epsilon'], maxPoints: 100_000 }))[0].steps;
       expect(epsilon).toEqual([1000, 2000, 3000, 4000, 5000]);
       expect(studio.db.runs.get(id).summary).toMatchObject({ params: 4610 });
-      expect('kbId' in (studio.db.runs.get(id).summary as object)).toBe(false); // a stand-alone teacher extracts no KB
+      expect((studio.db.runs.get(id).summary as { kbId: unknown }).kbId).toBeNull(); // a stand-alone teacher extracts no knowledge base
     } finally {
       await studio.close();
     }

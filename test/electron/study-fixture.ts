@@ -72,7 +72,8 @@ export async function seedStudy(db: StudioDb, options: { name?: string; replays?
   const random = evaluateRandomPolicy('CartPole-v1', seeds);
   const teacherEval = evaluatePolicy('CartPole-v1', (o, b) => teacher.act(o, b), seeds);
 
-  const complete = (runId: number, policy: QFunction, summary: Record<string, unknown>, extra: Record<string, unknown>) => {
+  /** Evaluates, stores replays and a short curve, and completes the run with the summary `summaryOf` makes. */
+  const complete = (runId: number, policy: QFunction, unit: 'env_steps' | 'gradient_updates', summaryOf: (ev: ReturnType<typeof evaluatePolicy>) => Record<string, unknown>, extra: Record<string, unknown>) => {
     db.runs.claim(runId, { backend: 'wasm', owner: process.pid });
     const ev = evaluatePolicy('CartPole-v1', (o, b) => policy.act(o, b), seeds);
     store.saveEvaluation(runId, { kind: 'final', step: 300, episodes: ev.returns.length, mean: ev.mean, std: ev.std, ci95: ev.ci95, returns: ev.returns, seeds: ev.seeds, lengths: ev.lengths, extra });
@@ -80,15 +81,19 @@ export async function seedStudy(db: StudioDb, options: { name?: string; replays?
     // A short learning curve and the clock the wall-time axis reads (env steps per second).
     const points = [];
     for (let s = 100; s <= 1000; s += 100) {
-      points.push({ step: s, key: 'charts/episodic_return' as const, value: Math.min(500, s / 2 + runId) });
-      points.push({ step: s, key: 'charts/sps' as const, value: 500 });
+      points.push({ step: s, key: 'charts/episodic_return' as const, value: Math.min(500, s / 2 + runId), unit });
+      points.push({ step: s, key: 'charts/sps' as const, value: 500, unit });
     }
     store.appendMetrics(runId, points);
-    store.markCompleted(runId, { evalMean: ev.mean, evalStd: ev.std, evalCi95: ev.ci95, trainSeconds: 2, ...summary });
+    // Stored as the jobs store their summaries (JSON), with the fields the views read.
+    db.transaction(() => {
+      db.runs.setSummary(runId, { evalMean: ev.mean, evalStd: ev.std, evalCi95: ev.ci95, evalEpisodes: ev.returns.length, ...summaryOf(ev) });
+      db.runs.setStatus(runId, 'completed');
+    });
     return ev;
   };
 
-  complete(teacherRun.id, teacher, { role: 'teacher', env: 'CartPole-v1', params: 4610, hiddenSizes: [64, 64], randomEvalMean: random.mean }, { microsecondsPerAction: 50 });
+  complete(teacherRun.id, teacher, 'env_steps', () => ({ role: 'teacher', env: 'CartPole-v1', params: 4610, hiddenSizes: [64, 64], randomEvalMean: random.mean, training: { trainSeconds: 2 } }), { microsecondsPerAction: 50 });
   store.saveEvaluation(teacherRun.id, { kind: 'random', step: 0, episodes: random.returns.length, mean: random.mean, std: random.std, ci95: random.ci95, returns: random.returns, seeds: random.seeds });
   const kb = extractKnowledge(teacher, { env: 'CartPole-v1', steps: options.kbSteps ?? 600, seed: 1, epsilon: 0.05, teacherSource: `run ${teacherRun.id}` });
   const kbId = store.saveKnowledgeBase(teacherRun.id, kb, knowledgeBaseStats(kb));
@@ -103,9 +108,10 @@ export async function seedStudy(db: StudioDb, options: { name?: string; replays?
     // Students: controllers close to the teacher's (the wider and seed 1 closer); baselines: worse ones.
     const w = r.role === 'student' ? TEACHER_WEIGHTS.map((v, i) => v * (i === 1 ? 1 : 1 + (width === 4 ? 0.6 : 0.2) * r.seed)) : [0, 0, 1, 0.02 * r.seed];
     const policy = linearController(w, job.config.hiddenSizes);
-    const ev = complete(r.id, policy, {}, {});
-    const common = { role: r.role, env: 'CartPole-v1', studentParams: params, teacherParams: 4610, paramRatio: params / 4610, microsecondsPerAction: 5 + width, teacherEvalMean: teacherEval.mean, randomEvalMean: random.mean, normalizedScore: score(ev.mean) };
-    db.runs.setSummary(r.id, r.role === 'student' ? { ...(db.runs.get(r.id).summary as object), ...common, agreement: 0.9 + width / 100, qRmse: 2 / width } : { ...(db.runs.get(r.id).summary as object), ...common });
+    complete(r.id, policy, r.role === 'student' ? 'gradient_updates' : 'env_steps', (ev) => {
+      const common = { role: r.role, env: 'CartPole-v1', trainSeconds: 2, studentParams: params, teacherParams: 4610, paramRatio: params / 4610, microsecondsPerAction: 5 + width, teacherEvalMean: teacherEval.mean, randomEvalMean: random.mean, normalizedScore: score(ev.mean) };
+      return r.role === 'student' ? { ...common, agreement: 0.9 + width / 100, qRmse: 2 / width } : common;
+    }, {});
     (r.role === 'student' ? studentRunIds : baselineRunIds).push(r.id);
   }
   return { experimentId: created.experimentId, teacherRunId: teacherRun.id, studentRunIds, baselineRunIds, kbId, seeds };

@@ -68,7 +68,7 @@ describe('distilling a teacher trained by PyTorch (CartPole-v1)', () => {
   it('ONNX teacher (onnxruntime) → KB extracted through onnxruntime → 8-8 student with the live ONNX teacher as soft-target source reaches ≥ 0.95', async () => {
     const teacher = await importTeacher(db, { file: fixture('cartpole-teacher.onnx'), env: 'CartPole-v1' });
     expect(teacher.runtime).toBe('onnxruntime');
-    const [t, s] = await runExperiment(db, experiment(teacher.modelId, { source: 'teacher' }));
+    const [t, s] = await runExperiment(db, experiment(teacher.modelId, { method: 'teacher', mode: 'offline' }));
     expect(t).toMatchObject({ role: 'teacher', evalMean: 500, kbSize: 20_000 });
     const kb = db.knowledgeBases.list({ teacherModelId: teacher.modelId });
     expect(kb).toHaveLength(1);

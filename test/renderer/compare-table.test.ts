@@ -19,7 +19,7 @@ function run(id: number, over: Partial<CompareRunView> & { alpha?: number; score
     hiddenSizes: [8, 8],
     params: 130,
     paramRatio: 0.028,
-    student: role === 'student' ? { alpha, alphaSchedule: 'constant', alphaEnd: alpha, tau: 0.01, softLoss: 'kl', hardLoss: 'td', source: 'kb', mode, steps: 1000 } : null,
+    student: role === 'student' ? { alpha, alphaSchedule: 'constant', alphaEnd: alpha, tau: 0.01, softLoss: 'kl', hardLoss: 'td', method: 'supervised', mode, steps: 1000 } : null,
     budget: 1000,
     budgetUnit: 'gradient_updates',
     result: { evalMean: 450, evalStd: 10, evalCi95: 5, episodes: 20, normalizedScore: score, normalizedCi95: 0.01, microsecondsPerAction: 40, agreement: 0.95, qRmse: 1.5, teacherEvalMean: 500, randomEvalMean: 20 },

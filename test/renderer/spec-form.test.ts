@@ -24,7 +24,7 @@ describe('designer validation', () => {
   });
 
   it('refuses a cross-field mistake with the schema message (mc hard loss needs offline data)', () => {
-    const c = checkSpec({ ...example, students: [{ hiddenSizes: [8], hardLoss: 'mc', mode: 'online' }] });
+    const c = checkSpec({ ...example, students: [{ hiddenSizes: [8], alpha: 0.5, hardLoss: 'mc', mode: 'online' }] });
     expect(c.issues.get('students.0.hardLoss')).toMatch(/offline/);
   });
 });
@@ -68,27 +68,37 @@ describe('sizes', () => {
 });
 
 describe('student row relevance', () => {
-  it('shows online-only fields online, τ except for mse, α end for a linear schedule', () => {
+  it('follows the schema: online-only fields online, τ for the kl losses, α end for a linear schedule, k and radius for retrieval', () => {
     expect(studentFieldApplies('numEnvs', { mode: 'offline' }, {})).toBe(false);
     expect(studentFieldApplies('numEnvs', {}, { mode: 'online' })).toBe(true);
     expect(studentFieldApplies('tau', { softLoss: 'mse' }, {})).toBe(false);
     expect(studentFieldApplies('softActions', { softLoss: 'mse' }, {})).toBe(true);
     expect(studentFieldApplies('alphaEnd', { alphaSchedule: 'linear' }, {})).toBe(true);
     expect(studentFieldApplies('alphaEnd', {}, { alphaSchedule: 'constant' })).toBe(false);
+    expect(studentFieldApplies('radius', { method: 'retrieval', mode: 'online' }, {})).toBe(true);
+    expect(studentFieldApplies('radius', { method: 'supervised', mode: 'offline' }, {})).toBe(false);
+    expect(studentFieldApplies('softLoss', { alpha: 1, alphaSchedule: 'constant' }, {})).toBe(false);
+    expect(studentFieldApplies('hardLoss', { alpha: 0, alphaSchedule: 'constant' }, {})).toBe(false);
   });
 });
 
 describe('student rows', () => {
+  const offline = { method: 'supervised', mode: 'offline', steps: 10000, evalEvery: 1000, alpha: 0, alphaSchedule: 'constant', alphaEnd: 0, tau: 0.01, softLoss: 'kl' };
+  const online = { method: 'retrieval', mode: 'online', steps: 30000, evalEvery: 3000, alpha: 0, alphaSchedule: 'constant', alphaEnd: 0, tau: 0.01, softLoss: 'kl' };
   const catalog = {
     studentDefaults: {
-      offline: { mode: 'offline', steps: 10000, evalEvery: 1000, alpha: 0, alphaSchedule: 'constant', alphaEnd: 0, tau: 0.01, softLoss: 'kl', source: 'kb' },
-      online: { mode: 'online', steps: 30000, evalEvery: 3000, alpha: 0, alphaSchedule: 'constant', alphaEnd: 0, tau: 0.01, softLoss: 'kl', source: 'kb' },
+      offline,
+      online,
+      'supervised/offline': offline,
+      'retrieval/online': online,
+      'teacher/offline': { ...offline, method: 'teacher' },
+      'teacher/online': { ...online, method: 'teacher' },
     },
   } as never;
 
-  it('fills the first-line fields that apply with the mode defaults, leaving the others unset', () => {
+  it('fills the first-line fields that apply with the method and mode defaults, leaving the others unset', () => {
     const row = fillRowDefaults(catalog, { hiddenSizes: [8, 8], mode: 'online', tau: 0.5 });
-    expect(row).toEqual({ hiddenSizes: [8, 8], mode: 'online', tau: 0.5, steps: 30000, alpha: 0, alphaSchedule: 'constant', softLoss: 'kl', source: 'kb' });
+    expect(row).toEqual({ hiddenSizes: [8, 8], method: 'retrieval', mode: 'online', tau: 0.5, steps: 30000, alpha: 0, alphaSchedule: 'constant', softLoss: 'kl' });
     expect(row.alphaEnd).toBeUndefined();
     expect(newStudent(catalog, 'offline', [4]).steps).toBe(10000);
   });
@@ -96,12 +106,26 @@ describe('student rows', () => {
   it('moves a budget left at the old mode default to the new mode default, and keeps a chosen one', () => {
     const row: Record<string, unknown> = { mode: 'offline', steps: 10000 };
     setStudentField(catalog, row, 'mode', 'online');
-    expect(row).toEqual({ mode: 'online', steps: 30000 });
+    expect(row).toMatchObject({ mode: 'online', method: 'retrieval', steps: 30000 });
     const chosen: Record<string, unknown> = { mode: 'offline', steps: 500 };
     setStudentField(catalog, chosen, 'mode', 'online');
     expect(chosen.steps).toBe(500);
     setStudentField(catalog, chosen, 'steps', undefined);
-    expect('steps' in chosen).toBe(false);
+    expect(chosen.steps).toBe(30000); // refilled: the row shows what will run
+  });
+
+  it('keeps method and data mode compatible, and the soft loss follows its default when a hard loss appears', () => {
+    const row = newStudent(catalog, 'offline', [8]);
+    setStudentField(catalog, row, 'method', 'retrieval');
+    expect(row).toMatchObject({ method: 'retrieval', mode: 'online' });
+    setStudentField(catalog, row, 'mode', 'offline');
+    expect(row).toMatchObject({ method: 'supervised', mode: 'offline' });
+    expect(row.softLoss).toBe('kl');
+    setStudentField(catalog, row, 'alpha', 0.5);
+    expect(row.softLoss).toBe('kl-two-sided');
+    setStudentField(catalog, row, 'alpha', 1);
+    expect(row.softLoss).toBeUndefined(); // no soft loss at α = 1: the schema would refuse the field
+    expect(row.tau).toBeUndefined();
   });
 });
 
@@ -113,7 +137,7 @@ describe('messages at fields', () => {
       seeds: 'needs at least one value',
       'students.0.alpha': 'must be ≤ 1',
       'students.0.tau': 'must be > 0',
-      'students.0.softLoss': 'must be one of kl, mse, nll',
+      'students.0.softLoss': 'must be one of kl, kl-two-sided, mse, nll',
       'students.0.steps': 'must be a number',
       'students.0.k': 'must be a whole number',
     });

@@ -92,7 +92,7 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
     await field(page, 'students.1.steps').fill('400');
     await field(page, 'name').fill('UI test: tiny CartPole');
     await field(page, 'teacher.train.overrides.hiddenSizes').fill('16, 16');
-    await field(page, 'teacher.train.overrides.totalSteps').fill('1500');
+    await field(page, 'teacher.train.overrides.totalSteps').fill('3000');
     await page.getByRole('button', { name: /All DQN settings/ }).click();
     await field(page, 'teacher.train.overrides.learningStarts').fill('200');
     await field(page, 'teacher.train.overrides.evalEvery').fill('500');
@@ -162,7 +162,7 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
     await page.getByRole('link', { name: 'Experiments', exact: true }).first().click();
     const row = page.locator(`[data-testid="experiment-row"][data-id="${id}"]`);
     await row.waitFor();
-    expect(await row.locator('[data-testid="best-score"]').textContent()).toContain(String(Number(detail.bestStudentScore!.toPrecision(3))).replace('-', '−'));
+    expect(await row.locator('[data-testid="best-score"]').textContent()).toContain(detail.bestStudentScore!.toFixed(2).replace('-', '−')); // as the list prints scores
     expect(await row.textContent()).toContain('4 completed');
     await shot(page, 'list-full');
 

@@ -119,7 +119,7 @@ export function runView(id: number, role: RunView['role'], name: string, hiddenS
     params: 4 * hiddenSizes[0] + 100,
     paramRatio: role === 'teacher' ? null : 0.05,
     teacherRunId: role === 'teacher' ? null : 1,
-    student: role === 'student' ? { alpha: 0, alphaSchedule: 'constant', alphaEnd: 0, tau: 0.01, softLoss: 'kl', hardLoss: 'td', source: 'kb', mode: 'online', steps: 400_000 } : null,
+    student: role === 'student' ? { alpha: 0, alphaSchedule: 'constant', alphaEnd: 0, tau: 0.01, softLoss: 'kl', hardLoss: 'td', method: 'retrieval', mode: 'online', steps: 400_000 } : null,
     progress: null,
     result: null,
     error: null,

@@ -34,7 +34,7 @@ export function compareRuns(n: number): CompareRunView[] {
       hiddenSizes: h,
       params,
       paramRatio: params / 67_842,
-      student: role === 'student' ? { alpha, alphaSchedule: 'constant', alphaEnd: alpha, tau: 0.01, softLoss: 'kl', hardLoss: 'td', source: 'kb', mode: 'offline', steps: 5000 } : null,
+      student: role === 'student' ? { alpha, alphaSchedule: 'constant', alphaEnd: alpha, tau: 0.01, softLoss: 'kl', hardLoss: 'td', method: 'supervised', mode: 'offline', steps: 5000 } : null,
       budget: role === 'student' ? 5000 : 50_000,
       budgetUnit: role === 'student' ? 'gradient_updates' : 'env_steps',
       result: { evalMean: 20 + score * 480, evalStd: 30, evalCi95: 14, episodes: 20, normalizedScore: score, normalizedCi95: 0.03, microsecondsPerAction: 20 + params / 1000, agreement: role === 'student' ? 0.8 + rand(i + 7) * 0.2 : null, qRmse: role === 'student' ? rand(i + 3) * 5 : null, teacherEvalMean: 500, randomEvalMean: 20 },

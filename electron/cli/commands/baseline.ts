@@ -3,17 +3,19 @@ import { baselineConfig } from '../../../core/experiment/plan.ts';
 import { ENV_IDS, isEnvId } from '../../../core/envs/index.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { saveBundle } from '../../../core/nn/bundle.ts';
-import { createBaselineRuns } from '../../service/runs.ts';
+import { checkNetworksFit, createBaselineRuns } from '../../service/runs.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { numberFlag, round, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
 import { runStandalone } from '../standalone.ts';
-import { openStudioFlag } from '../studio.ts';
+import { dbPathFlag, openStudioFlag, outputFolderFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio baseline --env ID --student 16,16 --steps N --seed S [--teacher DIR] [--teacher-return G]
-         [--eval-episodes N] [--out DIR] [--backend NAME] [--db FILE] [--json]
+         [--eval-episodes N] [--out DIR] [--force] [--backend NAME] [--db FILE] [--json]
   The student architecture trained from scratch by plain DQN (the env's default preset) on N env steps.
   --teacher / --teacher-return  what the normalised score is relative to (a bundle is evaluated on the same seeds)
+  --out    model bundle folder (default runs/baselines/<env>-<sizes>-seed<S>-<time>); a folder that is not empty or
+           a file is refused before training unless --force (then the bundle's three files are written into it)
   The run checkpoints as it trains: Ctrl-C stops it, and "distill-studio resume RUN" continues it.`;
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
@@ -26,6 +28,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     'teacher-return': { type: 'string' },
     'eval-episodes': { type: 'string' },
     out: { type: 'string' },
+    force: { type: 'boolean' },
     backend: { type: 'string' },
     db: { type: 'string' },
     json: { type: 'boolean' },
@@ -45,10 +48,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     let config;
     try {
       config = baselineConfig(env, student, steps, seed);
+      checkNetworksFit([{ field: '--student', env, hiddenSizes: config.hiddenSizes, batchSize: config.batchSize, bufferSize: config.bufferSize }], backendName);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'baselines', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`));
+    const force = flags.force === true;
+    const out = outputFolderFlag('out', (flags.out as string | undefined) ?? path.join('runs', 'baselines', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`), { force, dbFile: dbPathFlag(flags.db) });
     const started = performance.now();
     const studio = openStudioFlag(flags.db, { poolSize: 1, backend: backendName });
     try {
@@ -74,13 +79,14 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         teacherEvalMean: s.teacherEvalMean ?? null,
         randomEvalMean: s.randomEvalMean ?? null,
         normalizedScore: num(s.normalizedScore, 4),
+        warnings: Array.isArray(s.warnings) ? s.warnings : [],
         microsecondsPerAction: num(s.microsecondsPerAction),
         envSteps: s.envSteps,
         gradientSteps: s.gradientSteps,
         wallSeconds: round((performance.now() - started) / 1000),
         runId: result.run.id,
         db: studio.db.file,
-        model: saveBundle(out, result.model),
+        model: saveBundle(out, result.model, { force, protect: [studio.db.file] }),
       };
       if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
       else io.stdout(`baseline ${student.join('-')} (${summary.studentParams} params) from scratch on ${steps} env steps: return ${summary.evalMean.toFixed(1)} ± ${summary.evalStd.toFixed(1)}${summary.normalizedScore === null ? '' : `, normalised score ${summary.normalizedScore.toFixed(3)}`}\nmodel saved to ${summary.model}; run ${summary.runId} in ${summary.db}\n`);

@@ -1,34 +1,38 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { parseStudentConfig, studentDefaults, type StudentConfig } from '../../../core/distill/config.ts';
+import { resolveStudentConfig, type StudentConfig, type StudentSettings } from '../../../core/distill/config.ts';
 import { isEnvId } from '../../../core/envs/index.ts';
 import { loadKnowledgeBaseFile } from '../../../core/kb/kb-file.ts';
 import type { KnowledgeBase } from '../../../core/kb/knowledge-base.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { saveBundle } from '../../../core/nn/bundle.ts';
-import { createDistillRuns } from '../../service/runs.ts';
+import { checkNetworksFit, createDistillRuns, studentNetwork } from '../../service/runs.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { numberFlag, round, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
 import { runStandalone } from '../standalone.ts';
-import { openStudioFlag } from '../studio.ts';
+import { dbPathFlag, openStudioFlag, outputFolderFlag } from '../studio.ts';
 
-export const usage = `Usage: distill-studio distill --teacher DIR --student 16,16 --seed S [--alpha A] [--alpha-schedule constant|linear|adaptive]
-         [--alpha-end A] [--soft-loss kl|mse|nll] [--hard-loss td|mc] [--tau T] [--source kb|teacher] [--mode offline|online]
-         [--kb FILE] [--kb-steps N] [--k K] [--radius R] [--steps N] [--eval-episodes N] [--out DIR] [--backend NAME] [--db FILE] [--json]
+export const usage = `Usage: distill-studio distill --teacher DIR --student 16,16 --seed S [--method supervised|retrieval|teacher] [--mode offline|online]
+         [--alpha A] [--alpha-schedule constant|linear|adaptive] [--alpha-end A] [--soft-loss kl|kl-two-sided|mse|nll] [--tau T]
+         [--hard-loss td|mc] [--hard-error huber|mse] [--max-grad-norm G] [--kb FILE] [--kb-steps N] [--k K] [--radius R|auto]
+         [--steps N] [--eval-episodes N] [--out DIR] [--force] [--backend NAME] [--db FILE] [--json]
   --teacher         teacher model bundle folder
   --student         hidden layer widths of the student, e.g. 16,16
+  --method          supervised (default: the KB rows' stored Q, offline) | retrieval (the nearest KB states' Q for the
+                    student's own states, online) | teacher (a live teacher forward pass, offline or online)
+  --mode            offline (KB minibatches) | online (the student acts in the env); default: the method's
   --alpha           weight of L_hard in α·L_hard + (1−α)·L_soft, in [0, 1] (default 0: pure distillation)
   --alpha-schedule  constant (default) | linear (alpha → alpha-end) | adaptive (QDagger)
-  --soft-loss       kl (default) | mse | nll;  --tau  softmax temperature > 0 (default 0.01)
-  --hard-loss       td (default) | mc (offline only)
-  --source          kb (default: retrieval from the knowledge base) | teacher (live teacher)
-  --mode            offline (default: KB minibatches) | online (the student acts in the env)
+  --soft-loss       kl (default, Rusu et al.) | kl-two-sided | mse | nll;  --tau  teacher temperature > 0 (kl*, default 0.01)
+  --hard-loss       td (default) | mc (offline only);  --hard-error huber (default) | mse;  --max-grad-norm (default 10, 0: off)
   --kb              knowledge-base file from \`extract\`; without it one is extracted (--kb-steps, default 20000, ε 0.05)
-  --k, --radius     retrieval neighbours (default 1) and radius in standardised units (default: none)
+  --k, --radius     retrieval: neighbours (default 1) and radius in standardised units (default auto: from the KB)
   --steps           gradient updates (offline, default 10000) or env steps (online, default 30000)
+  A flag that has no effect with the chosen method and mode is an error.
   --eval-episodes   greedy test episodes (default 20)
-  --out             student bundle folder (default runs/students/<env>-<sizes>-seed<S>-<time>)
+  --out             student bundle folder (default runs/students/<env>-<sizes>-seed<S>-<time>); a folder that is not
+                    empty or a file is refused before training unless --force
+  --force           write the bundle into an existing folder (its three files are replaced, nothing else)
   --db              database the runs are stored in (default: the app's; env DISTILL_DB)
   Stores two runs: the teacher's (its evaluation and knowledge base) and the student's, which checkpoints;
   Ctrl-C stops it and "distill-studio resume RUN" continues it.`;
@@ -44,8 +48,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     'soft-loss': { type: 'string' },
     'hard-loss': { type: 'string' },
     tau: { type: 'string' },
-    source: { type: 'string' },
+    method: { type: 'string' },
     mode: { type: 'string' },
+    'hard-error': { type: 'string' },
+    'max-grad-norm': { type: 'string' },
     kb: { type: 'string' },
     'kb-steps': { type: 'string' },
     k: { type: 'string' },
@@ -53,6 +59,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     steps: { type: 'string' },
     'eval-episodes': { type: 'string' },
     out: { type: 'string' },
+    force: { type: 'boolean' },
     backend: { type: 'string' },
     db: { type: 'string' },
     json: { type: 'boolean' },
@@ -60,19 +67,20 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   // Validate everything before any work or any write.
   const student = sizesFlag('student', requireFlag('student', flags.student as string | undefined));
   const seed = requireFlag('seed', intFlag('seed', flags.seed, { min: 0, max: 2 ** 31 - 1 }));
-  const mode = choiceFlag('mode', flags.mode, ['offline', 'online'] as const) ?? 'offline';
-  const overrides: Partial<StudentConfig> = {
+  const settings: StudentSettings = {
     hiddenSizes: student,
-    mode,
+    ...defined('method', choiceFlag('method', flags.method, ['supervised', 'retrieval', 'teacher'] as const)),
+    ...defined('mode', choiceFlag('mode', flags.mode, ['offline', 'online'] as const)),
+    ...defined('hardError', choiceFlag('hard-error', flags['hard-error'], ['huber', 'mse'] as const)),
+    ...defined('maxGradNorm', numberFlag('max-grad-norm', flags['max-grad-norm'], { min: 0 })),
     ...defined('alpha', numberFlag('alpha', flags.alpha, { min: 0, max: 1 })),
     ...defined('alphaSchedule', choiceFlag('alpha-schedule', flags['alpha-schedule'], ['constant', 'linear', 'adaptive'] as const)),
     ...defined('alphaEnd', numberFlag('alpha-end', flags['alpha-end'], { min: 0, max: 1 })),
-    ...defined('softLoss', choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'mse', 'nll'] as const)),
+    ...defined('softLoss', choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'kl-two-sided', 'mse', 'nll'] as const)),
     ...defined('hardLoss', choiceFlag('hard-loss', flags['hard-loss'], ['td', 'mc'] as const)),
     ...defined('tau', numberFlag('tau', flags.tau, { exclusiveMin: 0 })),
-    ...defined('source', choiceFlag('source', flags.source, ['kb', 'teacher'] as const)),
     ...defined('k', intFlag('k', flags.k, { min: 1, max: 64 })),
-    ...defined('radius', numberFlag('radius', flags.radius, { exclusiveMin: 0 })),
+    ...defined('radius', flags.radius === 'auto' ? ('auto' as const) : numberFlag('radius', flags.radius, { exclusiveMin: 0 })),
     ...defined('steps', intFlag('steps', flags.steps, { min: 1, max: 1e9 })),
   };
   const kbSteps = intFlag('kb-steps', flags['kb-steps'], { min: 1, max: 50_000_000 }) ?? 20_000;
@@ -85,7 +93,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     if (!isEnvId(env)) throw new UsageError(`--teacher: the bundle is for unknown environment "${env}"`);
     let config: StudentConfig;
     try {
-      config = parseStudentConfig({ ...studentDefaults(env, mode), ...overrides, env, seed });
+      config = resolveStudentConfig(settings, env, seed, 'distill flags');
+      // A network too large for the memory is refused here, saying how much it needs, before anything is stored.
+      checkNetworksFit([studentNetwork(config, '--student')], backendName);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -100,13 +110,13 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         throw new UsageError(`--kb: the knowledge base is for ${kb.meta.env} (${kb.meta.observationSize} observations, ${kb.meta.actionCount} actions) but the teacher is for ${env} (${bundle.network.spec.inputSize}, ${bundle.network.spec.outputSize})`);
       }
     }
-    const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'students', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`));
-    if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out: ${out} exists and is not a folder`);
+    const force = flags.force === true;
+    const out = outputFolderFlag('out', (flags.out as string | undefined) ?? path.join('runs', 'students', `${env}-${student.join('x')}-seed${seed}-${timestamp()}`), { force, dbFile: dbPathFlag(flags.db) });
 
     const started = performance.now();
     const studio = openStudioFlag(flags.db, { poolSize: 1, backend: backendName });
     try {
-      const name = `distill ${student.join('-')} ${config.mode} ${config.source} α=${config.alpha} seed ${seed}`;
+      const name = `distill ${student.join('-')} ${config.method} ${config.mode} α=${config.alpha} seed ${seed}`;
       const created = studio.createRuns((db) => createDistillRuns(db, { teacher: bundle, source: teacherDir, student: config, evalEpisodes, kbSteps, ...(kb ? { knowledgeBase: kb } : {}), name }));
       const result = await runStandalone(studio, created, { io, label: `distill ${student.join('-')} s${seed}`, extra: (p) => `eval ${p.lastEval?.toFixed(1) ?? '-'}` });
       const teacherRun = studio.db.runs.get(created.teacherRunId!);
@@ -123,8 +133,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         softLoss: config.softLoss,
         hardLoss: config.hardLoss,
         tau: config.tau,
-        source: config.source,
+        method: config.method,
         mode: config.mode,
+        radius: (result.summary.config as StudentConfig | undefined)?.radius ?? config.radius,
         steps: config.steps,
         kbSize: kb?.size ?? t.kbSize,
         ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, typeof v === 'number' ? round(v, 4) : v])),
@@ -134,11 +145,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         runId: result.run.id,
         teacherRunId: teacherRun.id,
         db: studio.db.file,
-        model: saveBundle(out, result.model),
+        model: saveBundle(out, result.model, { force, protect: [studio.db.file] }),
       };
       if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
       else {
-        io.stdout(`student ${student.join('-')} (${summary.studentParams} params, ${((summary.paramRatio as number) * 100).toFixed(1)}% of the teacher): return ${(summary.evalMean as number).toFixed(1)} ± ${(summary.evalStd as number).toFixed(1)}, normalised score ${(summary.normalizedScore as number).toFixed(3)} (teacher ${(summary.teacherEvalMean as number).toFixed(1)})\n`);
+        io.stdout(`student ${student.join('-')} (${summary.studentParams} params, ${((summary.paramRatio as number) * 100).toFixed(1)}% of the teacher): return ${(summary.evalMean as number).toFixed(1)} ± ${(summary.evalStd as number).toFixed(1)}, normalised score ${summary.normalizedScore === null || summary.normalizedScore === undefined ? 'n/a' : (summary.normalizedScore as number).toFixed(3)} (teacher ${(summary.teacherEvalMean as number).toFixed(1)})\n`);
+        for (const w of (summary.warnings as string[] | undefined) ?? []) io.stdout(`warning: ${w}\n`);
         io.stdout(`agreement with the teacher on held-out states ${((summary.agreement as number) * 100).toFixed(1)}%, Q RMSE ${(summary.qRmse as number)?.toFixed(3)}; ${summary.wallSeconds} s\nmodel saved to ${summary.model}; run ${summary.runId} in ${summary.db}\n`);
       }
       return 0;

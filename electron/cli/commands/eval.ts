@@ -5,6 +5,7 @@ import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { loadBundle } from '../../../core/nn/bundle.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
+import { ciText } from '../../service/views.ts';
 import { round } from '../shared.ts';
 
 export const usage = `Usage: distill-studio eval --model DIR [--episodes N] [--backend NAME] [--json]
@@ -48,6 +49,6 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   };
   network.dispose();
   if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
-  else io.stdout(`${meta.env}: greedy return ${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)} (95% CI ±${evaluation.ci95.toFixed(1)}, ${episodes} episodes) with ${summary.params} parameters\n`);
+  else io.stdout(`${meta.env}: greedy return ${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)} (${ciText(evaluation.ci95, episodes)}) with ${summary.params} parameters\n`);
   return 0;
 }

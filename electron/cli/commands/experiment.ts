@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseExperimentSpec, SpecError, type ExperimentSpec } from '../../../core/experiment/spec.ts';
-import { BACKEND_NAMES } from '../../../core/nn/backend.ts';
+import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import type { Studio } from '../../service/studio.ts';
-import { UsageError, choiceFlag, intFlag, parseFlags } from '../args.ts';
+import { UsageError, choiceFlag, intArg, intFlag, parseCommand } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { cancellableOnSigint, executeRuns, followRuns, openStudioFlag } from '../studio.ts';
 
@@ -21,14 +21,22 @@ export const usage = `Usage: distill-studio experiment run SPEC.json [--db FILE]
   --jobs  worker threads (default: the number of cores)`;
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  const [sub, target, ...rest] = argv;
+  const { args, flags } = parseCommand(argv, { db: { type: 'string' }, jobs: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } }, ['run|replay', 'SPEC.json|ID'], 0);
+  const [sub, target] = args;
   if (sub !== 'run' && sub !== 'replay') throw new UsageError(`expected "experiment run SPEC.json" or "experiment replay ID", got "${sub ?? ''}"`);
-  if (target === undefined || target.startsWith('--')) throw new UsageError(sub === 'run' ? 'missing SPEC.json' : 'missing the experiment ID');
-  const flags = parseFlags(rest, { db: { type: 'string' }, jobs: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } });
+  if (target === undefined) throw new UsageError(sub === 'run' ? 'SPEC.json is required' : 'ID (the experiment to replay) is required');
   const jobs = intFlag('jobs', flags.jobs, { min: 1, max: 64 });
   const backend = choiceFlag('backend', flags.backend, [...BACKEND_NAMES, 'auto'] as const);
   const json = flags.json === true;
   const runnerOptions = { ...(jobs ? { poolSize: jobs } : {}), ...(backend ? { backend } : {}) };
+  // A forced backend must load before anything is stored: a missing one is refused here, not by every run.
+  if (backend && backend !== 'auto') {
+    try {
+      await selectBackend(backend);
+    } catch (err) {
+      throw new UsageError(`--backend: ${(err as Error).message}`);
+    }
+  }
 
   if (sub === 'run') {
     const file = path.resolve(target);
@@ -49,8 +57,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     }
   }
 
-  const id = intFlag('ID', target, { min: 1 })!;
-  const studio = openStudioFlag(flags.db, runnerOptions);
+  const id = intArg('ID', target, { min: 1 });
+  // A replay reads a stored experiment: a mistyped --db is an error, not a new empty database.
+  const studio = openStudioFlag(flags.db, { ...runnerOptions, create: false });
   try {
     const stop = json ? () => {} : followRuns(studio, io);
     const replayIds = () => studio.db.runs.list().filter((r) => r.status === 'queued' || r.status === 'running').map((r) => r.id);
@@ -75,7 +84,8 @@ function readSpec(file: string): ExperimentSpec {
   if (!fs.existsSync(file)) throw new UsageError(`${file}: no such spec file`);
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // Editors on Windows save UTF-8 with a byte-order mark; JSON.parse would reject it.
+    raw = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`);
   }

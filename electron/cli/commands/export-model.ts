@@ -2,10 +2,9 @@
 import { EXPORT_FORMATS } from '../../../core/io/export-model.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { ExportModelRequest, exportModel } from '../../service/model-io.ts';
-import { UsageError, choiceFlag, intFlag, requireFlag } from '../args.ts';
+import { UsageError, choiceFlag, intFlag, parseCommand, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { openStudioFlag } from '../studio.ts';
-import { flagsWithPositional } from './import-teacher.ts';
 
 export const usage = `Usage: distill-studio export-model RUN|model:ID --format onnx|tfjs|js|c --out PATH [--force]
                                    [--c-name NAME] [--check-states N] [--db FILE] [--json]
@@ -15,7 +14,7 @@ export const usage = `Usage: distill-studio export-model RUN|model:ID --format o
                    tfjs  folder in the tfjs layers format (model.json + weights.bin; tf.loadLayersModel)
                    js    one dependency-free ES module exporting act(obs) and q(obs), weights inlined
                    c     one C99 header: static const float weights, <name>_act(), <name>_q(), no allocation
-  --out            file to write (a folder for tfjs); never replaced unless --force
+  --out            file to write (a folder for tfjs); never replaced unless --force, never the open database
   --force          replace an existing file or folder
   --c-name         prefix of the C header's functions and macros (default distill)
   --check-states   knowledge-base states the written export is checked on (default 1000)
@@ -31,18 +30,20 @@ function target(raw: string): { runId: number } | { modelId: number } {
 }
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  const { positional, flags } = flagsWithPositional(
+  const { args, flags } = parseCommand(
     argv,
     { format: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, 'c-name': { type: 'string' }, 'check-states': { type: 'string' }, backend: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } },
-    'RUN|model:ID',
+    ['RUN|model:ID'],
   );
+  const positional = args[0];
   const format = requireFlag('format', choiceFlag('format', flags.format, EXPORT_FORMATS));
   const out = requireFlag('out', flags.out as string | undefined);
   const request = { ...target(positional), format, out, force: flags.force === true, checkStates: intFlag('check-states', flags['check-states'], { min: 10, max: 100_000 }) ?? 1000, ...(typeof flags['c-name'] === 'string' ? { cName: flags['c-name'] } : {}) };
   const checked = ExportModelRequest.safeParse(request);
   if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `--${i.path[0] === 'cName' ? 'c-name' : String(i.path[0])}: ${i.message}`).join('; '));
   await selectBackend(choiceFlag('backend', flags.backend, [...BACKEND_NAMES, 'auto'] as const) ?? 'auto');
-  const studio = openStudioFlag(flags.db);
+  // It exports what is stored: a mistyped --db is an error, not a new empty database.
+  const studio = openStudioFlag(flags.db, { create: false });
   const db = studio.db;
   try {
     const r = await exportModel(db, checked.data);

@@ -8,14 +8,16 @@ import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../arg
 import type { CommandIo } from '../main.ts';
 import { ProgressBar } from '../progress.ts';
 import { numberFlag, round, teacherFlag, timestamp } from '../shared.ts';
-import { openStudioFlag } from '../studio.ts';
+import { dbPathFlag, openStudioFlag, outputFileFlag } from '../studio.ts';
 
-export const usage = `Usage: distill-studio extract --teacher DIR --steps N --seed S [--epsilon E] [--out FILE] [--backend NAME] [--db FILE] [--json]
+export const usage = `Usage: distill-studio extract --teacher DIR --steps N --seed S [--epsilon E] [--out FILE] [--force] [--backend NAME] [--db FILE] [--json]
   --teacher  a teacher model bundle folder
   --steps    transitions to record
   --seed     seed of the rollout
   --epsilon  ε of the teacher's ε-greedy behaviour (default 0.05)
-  --out      knowledge-base file (default runs/kb/<env>-seed<S>-<time>.dskb)
+  --out      knowledge-base file (default runs/kb/<env>-seed<S>-<time>.dskb); an existing file is refused before
+             the rollout unless --force, the open database always
+  --force    replace an existing --out file
   --backend  ${BACKEND_NAMES.join(' | ')} | auto
   --db       database the knowledge base is also stored in (default: the app's; env DISTILL_DB)
   --json     print one JSON summary as the last stdout line`;
@@ -27,6 +29,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     seed: { type: 'string' },
     epsilon: { type: 'string' },
     out: { type: 'string' },
+    force: { type: 'boolean' },
     backend: { type: 'string' },
     db: { type: 'string' },
     json: { type: 'boolean' },
@@ -39,19 +42,25 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const { dir, bundle } = await teacherFlag(flags.teacher);
   const env = bundle.meta.env;
   if (!isEnvId(env)) throw new UsageError(`--teacher: the bundle is for unknown environment "${env}"`);
-  const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'kb', `${env}-seed${seed}-${timestamp()}.dskb`));
-  const started = performance.now();
-  const bar = new ProgressBar(`extract ${env}`);
-  const kb = extractKnowledge(bundle.network, { env, steps, seed, epsilon, teacherSource: dir, onProgress: (d, t) => bar.update(d, t, null) });
-  bar.done();
-  const stats = knowledgeBaseStats(kb);
-  const file = saveKnowledgeBaseFile(out, kb);
-  bundle.network.dispose();
-  const studio = openStudioFlag(flags.db);
+  const force = flags.force === true;
+  const dbFile = dbPathFlag(flags.db);
+  const out = outputFileFlag('out', (flags.out as string | undefined) ?? path.join('runs', 'kb', `${env}-seed${seed}-${timestamp()}.dskb`), { force, dbFile });
+  // The database is checked (and opened) before the rollout: a bad --db must not cost the whole extraction.
+  const studio = openStudioFlag(dbFile);
   let kbId: number;
+  let file: string;
+  let kb;
+  let stats;
+  const started = performance.now();
   try {
+    const bar = new ProgressBar(`extract ${env}`);
+    kb = extractKnowledge(bundle.network, { env, steps, seed, epsilon, teacherSource: dir, onProgress: (d, t) => bar.update(d, t, null) });
+    bar.done();
+    stats = knowledgeBaseStats(kb);
+    file = saveKnowledgeBaseFile(out, kb, { force, protect: [studio.db.file] });
     kbId = studio.db.knowledgeBases.save(kb, stats).id;
   } finally {
+    bundle.network.dispose();
     await studio.close();
   }
   const summary = {

@@ -1,10 +1,10 @@
 /** `import-teacher FILE --env ENV`: a thin adapter over the service's importTeacher. */
-import { parseArgs } from 'node:util';
 import { ENV_IDS } from '../../../core/envs/index.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { ImportTeacherRequest, importTeacher } from '../../service/model-io.ts';
-import { UsageError, choiceFlag, intFlag } from '../args.ts';
+import { UsageError, choiceFlag, intFlag, parseCommand } from '../args.ts';
 import type { CommandIo } from '../main.ts';
+import { ciText } from '../../service/views.ts';
 import { openStudioFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio import-teacher FILE --env ID [--eval-episodes N] [--backend NAME] [--db FILE] [--json]
@@ -19,21 +19,9 @@ export const usage = `Usage: distill-studio import-teacher FILE --env ID [--eval
 The teacher is stored as a model (kind "imported") with its source; an experiment uses it with
 "teacher": { "modelId": N }. Importing the same file (or the same weights) twice is refused.`;
 
-/** Flags plus exactly one positional argument (the file, the run…), every mistake a UsageError. */
-export function flagsWithPositional<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: string[], spec: T, what: string) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
-  }
-  if (parsed.positionals.length === 0) throw new UsageError(`${what} is required`);
-  if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument "${parsed.positionals[1]}" (one ${what} only)`);
-  return { positional: parsed.positionals[0], flags: parsed.values as unknown as Record<keyof T, string | boolean | undefined> };
-}
-
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  const { positional, flags } = flagsWithPositional(argv, { env: { type: 'string' }, 'eval-episodes': { type: 'string' }, backend: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } }, 'FILE');
+  const { args, flags } = parseCommand(argv, { env: { type: 'string' }, 'eval-episodes': { type: 'string' }, backend: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } }, ['FILE']);
+  const positional = args[0];
   const request = { file: positional, env: flags.env, evalEpisodes: intFlag('eval-episodes', flags['eval-episodes'], { min: 1, max: 1000 }) ?? 20 };
   const checked = ImportTeacherRequest.safeParse(request);
   if (!checked.success) {
@@ -51,7 +39,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
     else {
       io.stdout(`imported ${r.source.fileName} (${r.source.format}, ${r.network}, ${r.params} parameters, runs on ${r.runtime}) as model ${r.modelId} in ${db.file}\n`);
-      io.stdout(`${r.env}: greedy return ${r.evaluation.mean.toFixed(1)} ± ${r.evaluation.std.toFixed(1)} (95% CI ±${r.evaluation.ci95.toFixed(1)}, ${r.evaluation.episodes} test episodes; random policy ${r.randomEvaluation.mean.toFixed(1)})\n`);
+      io.stdout(`${r.env}: greedy return ${r.evaluation.mean.toFixed(1)} ± ${r.evaluation.std.toFixed(1)} (${ciText(r.evaluation.ci95, r.evaluation.episodes)} on the test seeds; random policy ${r.randomEvaluation.mean.toFixed(1)})\n`);
       io.stdout(`use it in an experiment with "teacher": { "modelId": ${r.modelId} }\n`);
     }
     return 0;

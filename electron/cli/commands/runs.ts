@@ -9,7 +9,8 @@ export const usage = `Usage: distill-studio runs [--experiment ID] [--db FILE] [
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const flags = parseFlags(argv, { experiment: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } });
   const experimentId = intFlag('experiment', flags.experiment, { min: 1 });
-  const studio = openStudioFlag(flags.db);
+  // A listing reads what is stored: a mistyped --db is an error, not a new empty database.
+  const studio = openStudioFlag(flags.db, { create: false });
   try {
     const rows = studio.runRows(experimentId !== undefined ? { experimentId } : {});
     if (flags.json === true) io.stdout(`${JSON.stringify({ db: studio.db.file, runs: rows })}\n`);

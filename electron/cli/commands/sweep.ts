@@ -11,23 +11,27 @@ import { parseExperimentSpec } from '../../../core/experiment/spec.ts';
 import { isEnvId } from '../../../core/envs/index.ts';
 import { loadKnowledgeBaseFile, saveKnowledgeBaseFile } from '../../../core/kb/kb-file.ts';
 import type { KnowledgeBase } from '../../../core/kb/knowledge-base.ts';
+import { defaultMethod, defaultMode } from '../../../core/distill/config.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { saveBundle } from '../../../core/nn/bundle.ts';
-import { storedConfig } from '../../service/runs.ts';
+import { writeFileSafely } from '../../../core/util/safe-output.ts';
+import { checkNetworksFit, plannedNetworks, storedConfig } from '../../service/runs.ts';
 import { formatSweepTable, sweepRows, sweepSpec } from '../../service/sweep.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
 import { listFlag, numberFlag, sizesFlag, teacherFlag, timestamp } from '../shared.ts';
-import { cancellableOnSigint, openStudioFlag } from '../studio.ts';
+import { cancellableOnSigint, dbPathFlag, openStudioFlag, outputFolderFlag } from '../studio.ts';
 
 export const usage = `Usage: distill-studio sweep --teacher DIR --students "8,8;16,16;32,32" --alphas 0,0.5,1 --seeds 1,2,3
-         [--mode offline|online] [--source kb|teacher] [--soft-loss kl|mse|nll] [--steps N] [--kb FILE] [--kb-steps N]
-         [--no-baseline] [--jobs N] [--out DIR] [--backend NAME] [--db FILE] [--json]
+         [--method supervised|retrieval|teacher] [--mode offline|online] [--soft-loss kl|kl-two-sided|mse|nll] [--steps N] [--kb FILE] [--kb-steps N]
+         [--no-baseline] [--jobs N] [--out DIR] [--force] [--backend NAME] [--db FILE] [--json]
   Stored as one experiment (see "runs --experiment ID"; it opens in the studio too). Baselines train each
-  student size from scratch on the same env-step budget: the KB's transitions (offline) or the KB's plus the
-  student's own (online).
+  student size from scratch on the same env-step budget: the KB's transitions (when the students learn from
+  the KB) plus the student's own (online).
   --jobs  parallel runs (default: the number of cores)
-  --out   folder for sweep.json, the knowledge base and every run's model bundle (default runs/sweeps/<env>-<time>)`;
+  --out   folder for sweep.json, the knowledge base and every run's model bundle (default runs/sweeps/<env>-<time>);
+          a folder that is not empty or a file is refused before the sweep starts unless --force
+  --force write into an existing --out folder (the files the sweep writes are replaced, nothing else)`;
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const flags = parseFlags(argv, {
@@ -36,7 +40,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     alphas: { type: 'string' },
     seeds: { type: 'string' },
     mode: { type: 'string' },
-    source: { type: 'string' },
+    method: { type: 'string' },
     'soft-loss': { type: 'string' },
     steps: { type: 'string' },
     kb: { type: 'string' },
@@ -44,6 +48,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     'no-baseline': { type: 'boolean' },
     jobs: { type: 'string' },
     out: { type: 'string' },
+    force: { type: 'boolean' },
     backend: { type: 'string' },
     db: { type: 'string' },
     json: { type: 'boolean' },
@@ -51,9 +56,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const students = listFlag('students', requireFlag('students', flags.students as string | undefined), ';', (s) => sizesFlag('students', s));
   const alphas = listFlag('alphas', requireFlag('alphas', flags.alphas as string | undefined), ',', (s) => numberFlag('alphas', s, { min: 0, max: 1 })!);
   const seeds = listFlag('seeds', requireFlag('seeds', flags.seeds as string | undefined), ',', (s) => intFlag('seeds', s, { min: 0, max: 2 ** 31 - 1 })!);
-  const mode = choiceFlag('mode', flags.mode, ['offline', 'online'] as const) ?? 'offline';
-  const source = choiceFlag('source', flags.source, ['kb', 'teacher'] as const);
-  const softLoss = choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'mse', 'nll'] as const);
+  const modeFlag = choiceFlag('mode', flags.mode, ['offline', 'online'] as const);
+  const method = choiceFlag('method', flags.method, ['supervised', 'retrieval', 'teacher'] as const) ?? defaultMethod(modeFlag);
+  const mode = modeFlag ?? defaultMode(method);
+  const softLoss = choiceFlag('soft-loss', flags['soft-loss'], ['kl', 'kl-two-sided', 'mse', 'nll'] as const);
   const steps = intFlag('steps', flags.steps, { min: 1, max: 1e9 });
   const kbSteps = intFlag('kb-steps', flags['kb-steps'], { min: 1, max: 50_000_000 }) ?? 20_000;
   const jobs = intFlag('jobs', flags.jobs, { min: 1, max: 64 }) ?? os.availableParallelism();
@@ -74,22 +80,26 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       throw new UsageError(`--kb: ${(err as Error).message}`);
     }
   }
-  const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'sweeps', `${env}-${timestamp()}`));
+  const force = flags.force === true;
+  const dbFile = dbPathFlag(flags.db);
+  const out = outputFolderFlag('out', (flags.out as string | undefined) ?? path.join('runs', 'sweeps', `${env}-${timestamp()}`), { force, dbFile });
   const studentSteps = steps ?? (mode === 'offline' ? 10_000 : 30_000);
   const kbSize = kb?.size ?? kbSteps;
-  const baselineSteps = flags['no-baseline'] === true ? null : kbSize + (mode === 'online' ? studentSteps : 0);
+  const baselineSteps = flags['no-baseline'] === true ? null : (method !== 'teacher' || mode === 'offline' ? kbSize : 0) + (mode === 'online' ? studentSteps : 0);
   let spec;
   try {
     spec = parseExperimentSpec(
-      sweepSpec({ name: `sweep ${env} ${path.basename(teacherDir)}`, env, teacherModel: teacherDir, students, alphas, seeds, mode, ...(source ? { source } : {}), ...(softLoss ? { softLoss } : {}), studentSteps, kbSteps, baselineSteps, evalEpisodes: 20 }),
+      sweepSpec({ name: `sweep ${env} ${path.basename(teacherDir)}`, env, teacherModel: teacherDir, students, alphas, seeds, method, mode, ...(softLoss ? { softLoss } : {}), studentSteps, kbSteps, baselineSteps, evalEpisodes: 20 }),
       'sweep',
     );
+    // Every student size must fit in memory before anything is stored (one refusal, not a failed run per size).
+    checkNetworksFit(plannedNetworks(spec), backendName);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
 
   const started = performance.now();
-  const studio = openStudioFlag(flags.db, { poolSize: jobs, backend: backendName });
+  const studio = openStudioFlag(dbFile, { poolSize: jobs, backend: backendName });
   try {
     const created = await studio.createFromSpec(spec, { start: false, ...(kb ? { knowledgeBase: kb } : {}) });
     const ids = created.runs.map((r) => r.runId);
@@ -119,19 +129,19 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     let kbOut = kbFile;
     if (!kbOut) {
       const kbId = studio.db.knowledgeBases.list({ teacherRunId: teacher.id }).at(-1)?.id;
-      if (kbId !== undefined) kbOut = saveKnowledgeBaseFile(path.join(out, 'knowledge-base.dskb'), studio.db.knowledgeBases.load(kbId));
+      if (kbId !== undefined) kbOut = saveKnowledgeBaseFile(path.join(out, 'knowledge-base.dskb'), studio.db.knowledgeBases.load(kbId), { force, protect: [studio.db.file] });
     }
     for (const r of results) {
       const job = storedConfig(r)!.job;
       if (job.kind === 'teacher') continue;
       const name = job.kind === 'student' ? `distill-${job.config.hiddenSizes.join('x')}-a${job.config.alpha}-s${r.seed}` : `baseline-${job.config.hiddenSizes.join('x')}-s${r.seed}`;
       const model = studio.db.models.list({ runId: r.id, kind: 'final' }).at(-1);
-      if (model) saveBundle(path.join(out, name), bundleOf(studio.db.models.get(model.id).bundle, `model ${model.id}`));
+      if (model) saveBundle(path.join(out, name), bundleOf(studio.db.models.get(model.id).bundle, `model ${model.id}`), { force, protect: [studio.db.file] });
     }
     const wallSeconds = (performance.now() - started) / 1000;
     const summaries = results.map((r) => ({ runId: r.id, name: storedConfig(r)?.name, ...(r.summary as Record<string, unknown>) }));
     const header = { env, teacher: teacherDir, kb: kbOut, experimentId: created.experimentId, db: studio.db.file, mode, studentSteps, baselineSteps };
-    fs.writeFileSync(path.join(out, 'sweep.json'), `${JSON.stringify({ ...header, rows, runs: summaries }, null, 2)}\n`);
+    writeFileSafely(path.join(out, 'sweep.json'), `${JSON.stringify({ ...header, rows, runs: summaries }, null, 2)}\n`, { force, protect: [studio.db.file] });
     if (json) io.stdout(`${JSON.stringify({ command: 'sweep', ...header, runs: results.length, failed, wallSeconds: Math.round(wallSeconds * 10) / 10, out, rows })}\n`);
     else {
       io.stdout(formatSweepTable(rows));

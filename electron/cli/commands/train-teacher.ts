@@ -4,20 +4,23 @@ import { parseDqnConfig } from '../../../core/dqn/config.ts';
 import { PRESET_NAMES, presetConfig, type PresetName } from '../../../core/dqn/presets.ts';
 import { BACKEND_NAMES, selectBackend } from '../../../core/nn/backend.ts';
 import { saveBundle } from '../../../core/nn/bundle.ts';
-import { createTeacherRun } from '../../service/runs.ts';
+import { checkNetworksFit, createTeacherRun } from '../../service/runs.ts';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
+import { ciText } from '../../service/views.ts';
 import { round, timestamp } from '../shared.ts';
 import { runStandalone } from '../standalone.ts';
-import { openStudioFlag } from '../studio.ts';
+import { dbPathFlag, openStudioFlag, outputFolderFlag } from '../studio.ts';
 
-export const usage = `Usage: distill-studio train-teacher --env ID --seed N [--preset NAME] [--steps N] [--out DIR]
+export const usage = `Usage: distill-studio train-teacher --env ID --seed N [--preset NAME] [--steps N] [--out DIR] [--force]
                                     [--eval-episodes N] [--backend NAME] [--db FILE] [--json]
   --env            ${ENV_IDS.join(' | ')}
   --seed           integer ≥ 0: seed of the whole run
   --preset         ${PRESET_NAMES.join(' | ')} (default: default, the project's 2-core preset)
   --steps          env steps to train (default: the preset's)
-  --out            folder for the model bundle (default: runs/teachers/<env>-seed<seed>-<time>)
+  --out            folder for the model bundle (default: runs/teachers/<env>-seed<seed>-<time>); a folder that is
+                   not empty (a previous bundle too) or a file is refused before training unless --force
+  --force          write the bundle into an existing folder (its three files are replaced, nothing else)
   --eval-episodes  greedy test episodes after training (default 20)
   --backend        ${BACKEND_NAMES.join(' | ')} | auto (default auto; env DISTILL_BACKEND)
   --db             database the run is stored in (default: the app's; env DISTILL_DB)
@@ -31,6 +34,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     preset: { type: 'string' },
     steps: { type: 'string' },
     out: { type: 'string' },
+    force: { type: 'boolean' },
     'eval-episodes': { type: 'string' },
     backend: { type: 'string' },
     db: { type: 'string' },
@@ -51,7 +55,15 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const out = path.resolve((flags.out as string | undefined) ?? path.join('runs', 'teachers', `${env}-seed${seed}-${timestamp()}`));
+  try {
+    checkNetworksFit([{ field: 'hiddenSizes', env, hiddenSizes: config.hiddenSizes, batchSize: config.batchSize, bufferSize: config.bufferSize }], backendName);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const dbFile = dbPathFlag(flags.db);
+  const force = flags.force === true;
+  // The output is checked before training, so that an hour of training does not end on "already exists".
+  const out = outputFolderFlag('out', (flags.out as string | undefined) ?? path.join('runs', 'teachers', `${env}-seed${seed}-${timestamp()}`), { force, dbFile });
   // A forced backend must load here, before anything is stored (the workers then select the same one).
   if (backendName !== 'auto') await selectBackend(backendName);
 
@@ -90,13 +102,16 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       evalStd: round(e.std),
       evalCi95: round(e.ci95),
       microsecondsPerAction: round(Number(e.extra?.microsecondsPerAction)),
+      rewardThreshold: s.rewardThreshold,
+      reachedThreshold: s.reachedThreshold,
       runId: result.run.id,
       db: studio.db.file,
-      model: saveBundle(out, result.model),
+      model: saveBundle(out, result.model, { force, protect: [studio.db.file] }),
     };
     if (json) io.stdout(`${JSON.stringify(summary)}\n`);
     else {
-      io.stdout(`${env} seed ${seed}: greedy return ${e.mean.toFixed(1)} ± ${e.std.toFixed(1)} (95% CI ±${e.ci95.toFixed(1)}, ${evalEpisodes} episodes)\n`);
+      io.stdout(`${env} seed ${seed}: greedy return ${e.mean.toFixed(1)} ± ${e.std.toFixed(1)} (${ciText(e.ci95, evalEpisodes)})\n`);
+      if (s.reachedThreshold === false) io.stdout(`below threshold: the test return is under ${env}'s reward threshold ${s.rewardThreshold}; a student distilled from this teacher learns an unsolved policy\n`);
       io.stdout(`${summary.envSteps} env steps, ${summary.gradientSteps} updates, ${wallSeconds.toFixed(1)} s on ${summary.backend}; ${summary.params} parameters\n`);
       io.stdout(`model saved to ${summary.model} and as run ${summary.runId} in ${summary.db}\n`);
     }

@@ -1,27 +1,30 @@
 /** `export`, `import` and `metrics` (CSV): moving experiments and their numbers between installations and tools. */
-import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError, intFlag, parseFlags, requireFlag } from '../args.ts';
+import { writeFileSafely } from '../../../core/util/safe-output.ts';
+import { UsageError, intArg, parseCommand, requireFlag } from '../args.ts';
 import type { CommandIo } from '../main.ts';
-import { openStudioFlag } from '../studio.ts';
+import { dbPathFlag, openStudioFlag, outputFileFlag } from '../studio.ts';
 
-export const usage = `Usage: distill-studio export EXPERIMENT --out FILE [--db FILE] [--json]
-       distill-studio import FILE [--db FILE] [--json]
-       distill-studio metrics RUN [--key KEY] [--out FILE.csv] [--db FILE]
+export const usage = `Usage: distill-studio export EXPERIMENT --out FILE [--force] [--db FILE] [--json]
+       distill-studio import FILE [--force] [--db FILE] [--json]
+       distill-studio metrics RUN [--key KEY] [--out FILE.csv] [--force] [--db FILE]
   export   write an experiment (spec, runs, models, knowledge bases, metrics, evaluations, replays) to one SQLite file
   import   add the experiments of such a file to the database (nothing changes if the file is bad)
-  metrics  a run's metrics as CSV (run_id,key,step,value), to stdout or --out`;
+  metrics  a run's metrics as CSV (run_id,key,step,value), to stdout or --out
+  --out    never replaces an existing file unless --force, and never the open database
+  --force  export, metrics: replace an existing --out file; import: import experiments that are already in the
+           database a second time`;
 
 export async function run(argv: string[], io: CommandIo, verb: 'export' | 'import' | 'metrics'): Promise<number> {
-  const [target, ...rest] = argv;
-  if (target === undefined || target.startsWith('--')) throw new UsageError(verb === 'import' ? 'missing FILE' : `missing the ${verb === 'export' ? 'experiment' : 'run'} id`);
   if (verb === 'export') {
-    const flags = parseFlags(rest, { out: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } });
-    const id = intFlag('EXPERIMENT', target, { min: 1 })!;
-    const out = path.resolve(requireFlag('out', flags.out as string | undefined));
-    const studio = openStudioFlag(flags.db);
+    const { args, flags } = parseCommand(argv, { out: { type: 'string' }, force: { type: 'boolean' }, db: { type: 'string' }, json: { type: 'boolean' } }, ['EXPERIMENT']);
+    const id = intArg('EXPERIMENT', args[0], { min: 1 });
+    const force = flags.force === true;
+    const out = outputFileFlag('out', requireFlag('out', flags.out as string | undefined), { force, dbFile: dbPathFlag(flags.db) });
+    // It exports what is stored: a mistyped --db is an error, not a new empty database.
+    const studio = openStudioFlag(flags.db, { create: false });
     try {
-      const counts = studio.exportToFile(id, out).rows;
+      const counts = studio.exportToFile(id, out, { force }).rows;
       if (flags.json === true) io.stdout(`${JSON.stringify({ command: 'export', experiment: id, file: out, rows: counts })}\n`);
       else io.stdout(`experiment ${id} exported to ${out} (${counts.runs} runs, ${counts.metrics} metric points, ${counts.models} models)\n`);
       return 0;
@@ -30,13 +33,13 @@ export async function run(argv: string[], io: CommandIo, verb: 'export' | 'impor
     }
   }
   if (verb === 'import') {
-    const flags = parseFlags(rest, { db: { type: 'string' }, json: { type: 'boolean' } });
-    const file = path.resolve(target);
+    const { args, flags } = parseCommand(argv, { force: { type: 'boolean' }, db: { type: 'string' }, json: { type: 'boolean' } }, ['FILE']);
+    const file = path.resolve(args[0]);
     const studio = openStudioFlag(flags.db);
     try {
       let ids: number[];
       try {
-        ids = studio.importFile(file);
+        ids = studio.importFile(file, { allowDuplicate: flags.force === true });
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
@@ -47,9 +50,11 @@ export async function run(argv: string[], io: CommandIo, verb: 'export' | 'impor
       await studio.close();
     }
   }
-  const flags = parseFlags(rest, { key: { type: 'string' }, out: { type: 'string' }, db: { type: 'string' } });
-  const runId = intFlag('RUN', target, { min: 1 })!;
-  const studio = openStudioFlag(flags.db);
+  const { args, flags } = parseCommand(argv, { key: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, db: { type: 'string' } }, ['RUN']);
+  const runId = intArg('RUN', args[0], { min: 1 });
+  const force = flags.force === true;
+  const out = typeof flags.out === 'string' ? outputFileFlag('out', flags.out, { force, dbFile: dbPathFlag(flags.db) }) : null;
+  const studio = openStudioFlag(flags.db, { create: false });
   const db = studio.db;
   try {
     db.runs.get(runId);
@@ -60,9 +65,9 @@ export async function run(argv: string[], io: CommandIo, verb: 'export' | 'impor
       for (let i = 0; i < s.steps.length; i++) lines.push(`${runId},${key},${s.steps[i]},${Number.isNaN(s.values[i]) ? '' : s.values[i]}`);
     }
     const csv = `${lines.join('\n')}\n`;
-    if (typeof flags.out === 'string') {
-      fs.writeFileSync(path.resolve(flags.out), csv);
-      io.stderr(`${lines.length - 1} points written to ${path.resolve(flags.out)}\n`);
+    if (out !== null) {
+      writeFileSafely(out, csv, { force, protect: [db.file] });
+      io.stderr(`${lines.length - 1} points written to ${out}\n`);
     } else io.stdout(csv);
     return 0;
   } finally {

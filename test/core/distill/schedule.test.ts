@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AlphaSchedule, normalizedScore } from '../../../core/distill/alpha-schedule.ts';
+import { AlphaSchedule } from '../../../core/distill/alpha-schedule.ts';
+import { normalizedScore } from '../../../core/eval/score.ts';
 
 describe('α schedules', () => {
   it('constant', () => {

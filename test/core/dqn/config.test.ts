@@ -16,7 +16,7 @@ describe('DQN config', () => {
     expect(() => parseDqnConfig({ ...valid, env: 'Pong-v5' })).toThrow(/env: /);
     expect(() => parseDqnConfig({ ...valid, gradientSteps: 0 })).toThrow(/gradientSteps: must be -1 or a positive integer/);
     expect(() => parseDqnConfig({ ...valid, learningRte: 1 })).toThrow(/learningRte/);
-    expect(() => parseDqnConfig({ ...valid, batchSize: 10, bufferSize: 5 })).toThrow(/batchSize \(10\) exceeds bufferSize \(5\)/);
+    expect(() => parseDqnConfig({ ...valid, batchSize: 10, bufferSize: 5 })).toThrow(/batchSize: 10 exceeds bufferSize \(5\)/);
   });
 
   it('presets carry their documented sources', () => {

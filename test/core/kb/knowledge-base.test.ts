@@ -94,7 +94,7 @@ describe('knowledge-base files', () => {
     expect(() => loadKnowledgeBaseFile(path.join(tmp, 'trunc.dskb'))).toThrow(/trunc\.dskb: truncated/);
     fs.writeFileSync(path.join(tmp, 'foreign.dskb'), 'hello world, not a KB');
     expect(() => loadKnowledgeBaseFile(path.join(tmp, 'foreign.dskb'))).toThrow(/foreign\.dskb: not a Distill Studio knowledge-base file/);
-    const text = bytes.toString('latin1').replace('"version":1', '"version":9');
+    const text = bytes.toString('latin1').replace('"version":2', '"version":9');
     fs.writeFileSync(path.join(tmp, 'newer.dskb'), Buffer.from(text, 'latin1'));
     expect(() => loadKnowledgeBaseFile(path.join(tmp, 'newer.dskb'))).toThrow(/version 9 is newer/);
     expect(() => loadKnowledgeBaseFile(path.join(tmp, 'missing.dskb'))).toThrow(/missing\.dskb: no such knowledge-base file/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KnnIndex } from '../../../core/retrieval/knn-index.ts';
-import { softTargets } from '../../../core/retrieval/soft-targets.ts';
+import { CALIBRATION_EPISODE_STRIDE, RADIUS_AUTO_QUANTILE, autoRadius, calibrationDistances, neighbourDistances, softTargets } from '../../../core/retrieval/soft-targets.ts';
 import { Rng } from '../../../core/util/rng.ts';
 
 // Three states in raw (unstandardised) 2-D space and the teacher's Q for 2 actions.
@@ -105,5 +105,40 @@ describe('softTargets', () => {
     expect(() => softTargets(index, teacherQ, 2, one, 1, { k: 1, weighting: 'gaussian' as 'uniform' })).toThrow(/weighting must be 'inverse-distance' or 'uniform', got "gaussian"/);
     expect(() => softTargets(index, teacherQ, 2, one, 1, { k: 0 })).toThrow(/k must be an integer ≥ 1/);
     expect(() => softTargets(index, teacherQ, 2, one, 2, { k: 1 })).toThrow(/queries has 2 values, expected count·dims = 2·2 = 4/);
+  });
+});
+
+describe("the 'auto' retrieval radius", () => {
+  it('measures, for states of every 10th episode, the distance to the nearest state of the other episodes', () => {
+    // 20 episodes on a 1-D line: episode e holds the points e, e + 20, e + 40, e + 60, e + 80. Within an episode
+    // points are 20 apart; the nearest point of another episode is 1 away. Episodes 9 and 19 are set aside.
+    const pts = Float32Array.from({ length: 100 }, (_, i) => (i % 5) * 20 + Math.floor(i / 5));
+    const episodes = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 5));
+    const index = new KnnIndex(pts, 1);
+    const step = 1 / index.std[0];
+    const d = calibrationDistances(index, pts, episodes);
+    expect(d.length).toBe(10);
+    for (const x of d) expect(x).toBeCloseTo(step, 6);
+    expect(autoRadius(index, pts, episodes)).toBeCloseTo(step, 6);
+    expect(RADIUS_AUTO_QUANTILE).toBe(0.99);
+    expect(CALIBRATION_EPISODE_STRIDE).toBe(10);
+  });
+
+  it('interpolates the quantile and, with one episode, falls back to nearest-other-row distances', () => {
+    // A grid 0..99 plus an outlier at 1000, all one episode.
+    const pts = Float32Array.from([...Array.from({ length: 100 }, (_, i) => i), 1000]);
+    const one = new Int32Array(101);
+    const index = new KnnIndex(pts, 1);
+    const step = 1 / index.std[0];
+    expect(Array.from(calibrationDistances(index, pts, one))).toEqual(Array.from(neighbourDistances(index, pts)));
+    expect(autoRadius(index, pts, one, 0.99)).toBeCloseTo(step, 6);
+    expect(autoRadius(index, pts, one, 1)).toBeCloseTo(901 * step, 4);
+  });
+
+  it('takes the nearest other row even when a duplicate state comes first, and refuses an index of one point', () => {
+    const pts = Float32Array.from([0, 0, 5]);
+    const index = new KnnIndex(pts, 1);
+    expect(Array.from(neighbourDistances(index, pts))).toEqual([0, 0, expect.any(Number)]);
+    expect(() => neighbourDistances(new KnnIndex(Float32Array.from([1]), 1), Float32Array.from([1]))).toThrow(/at least 2/);
   });
 });

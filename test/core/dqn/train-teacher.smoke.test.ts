@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '../../../core/dqn/presets.ts';
 import { trainTeacher, type MetricPoint, type TeacherCheckpoint } from '../../../core/dqn/train-teacher.ts';
 import { METRIC_KEYS } from '../../../core/metrics.ts';
+import { CancelledError, DivergedError } from '../../../core/training/errors.ts';
 import { useBackend } from '../../helpers.ts';
 
 beforeAll(useBackend);
@@ -31,6 +32,8 @@ describe('trainTeacher (smoke)', () => {
     const keys = new Set(points.map((p) => p.key));
     for (const k of [METRIC_KEYS.tdLoss, METRIC_KEYS.epsilon, METRIC_KEYS.evalMeanReturn, METRIC_KEYS.episodicReturn]) expect(keys).toContain(k);
     expect(points.filter((p) => p.key === METRIC_KEYS.tdLoss).every((p) => Number.isFinite(p.value))).toBe(true);
+    expect(points.every((p) => p.unit === 'env_steps')).toBe(true);
+    expect(points.filter((p) => p.key === METRIC_KEYS.trainSeconds).map((p) => p.step)).toEqual([600, 1200]);
     expect(progress.at(-1)).toBe(1200);
     r.network.dispose();
   });
@@ -44,20 +47,36 @@ describe('trainTeacher (smoke)', () => {
     for (const r of [a, b, c]) r.network.dispose();
   });
 
-  it('can be cancelled', async () => {
+  it('can be cancelled: a CancelledError within ~100 ms of the signal, even between progress reports', async () => {
     const controller = new AbortController();
-    const run = trainTeacher({ ...tiny('CartPole-v1'), totalSteps: 100_000 }, { signal: controller.signal, progressEvery: 100, onProgress: (p) => p.envSteps >= 300 && controller.abort() });
-    await expect(run).rejects.toThrow(/cancelled/);
+    let abortedAt = 0;
+    const run = trainTeacher({ ...tiny('CartPole-v1'), totalSteps: 1_000_000 }, { signal: controller.signal, progressEvery: 1e9 });
+    setTimeout(() => {
+      abortedAt = performance.now();
+      controller.abort();
+    }, 300);
+    await expect(run).rejects.toThrow(CancelledError);
+    expect(performance.now() - abortedAt).toBeLessThan(150);
   });
 
-  it('fails clearly when the loss diverges', async () => {
-    await expect(trainTeacher({ ...tiny('CartPole-v1'), learningRate: 1e30, maxGradNorm: 0, loss: 'mse' })).rejects.toThrow(/training diverged: TD loss is (NaN|Infinity)/);
+  it('fails with a DivergedError when the loss diverges', async () => {
+    const run = trainTeacher({ ...tiny('CartPole-v1'), learningRate: 1e30, maxGradNorm: 0, loss: 'mse' });
+    await expect(run).rejects.toThrow(DivergedError);
+    await expect(trainTeacher({ ...tiny('CartPole-v1'), learningRate: 1e30, maxGradNorm: 0, loss: 'mse' })).rejects.toThrow(/training diverged: TD loss is (NaN|Infinity) at env step \d+/);
+  });
+
+  it('stops at stopAtReturn and says why', async () => {
+    const r = await trainTeacher({ ...tiny('CartPole-v1'), stopAtReturn: 0 });
+    expect(r.envSteps).toBe(600);
+    expect(r.stoppedEarly).toMatch(/reached stopAtReturn 0/);
+    r.network.dispose();
   });
 });
 
 describe('trainTeacher checkpoints', () => {
   it('resumes from a checkpoint with continuous counters, deterministically', async () => {
     const config = { ...tiny('CartPole-v1', 3), totalSteps: 2400 };
+    await expect(trainTeacher(config, {}, { kind: 'teacher', version: 1 } as never)).rejects.toThrow(/not a version-2 teacher checkpoint/);
     const checkpoints: TeacherCheckpoint[] = [];
     const full = await trainTeacher(config, { checkpointEvery: 1000, onCheckpoint: (c) => void checkpoints.push(c) });
     expect(checkpoints.map((c) => c.envSteps)).toEqual([1000, 2000]);
