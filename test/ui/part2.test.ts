@@ -163,8 +163,18 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     expect(all).toEqual(expect.arrayContaining(['env', 'backend', 'softLoss', 'tau', 'hidden', 'score']));
     await page.getByTestId('diff-toggle').check();
     const diff = await headers();
-    // One env, one backend, one soft loss, one τ: those columns go; sizes, roles and α differ and stay.
-    for (const gone of ['env', 'backend', 'softLoss', 'tau', 'experiment', 'mode', 'schedule']) expect(diff).not.toContain(gone);
+    // A configuration column stays exactly when the stored runs hold two values or more in it (n/a is no value):
+    // one env, one backend, one experiment go; sizes, roles and α differ and stay.
+    const stored = (await serve.call('compareRuns', { experimentIds: [experimentId] })).runs;
+    const valuesOf: Record<string, (r: (typeof stored)[number]) => unknown> = {
+      env: (r) => r.env, backend: (r) => r.backend, experiment: (r) => r.experimentId, softLoss: (r) => r.student?.softLoss, tau: (r) => r.student?.tau,
+      method: (r) => r.student?.method, mode: (r) => r.student?.mode, schedule: (r) => r.student?.alphaSchedule, hidden: (r) => r.hiddenSizes.join('-'), alpha: (r) => r.student?.alpha, role: (r) => r.role,
+    };
+    for (const [col, of] of Object.entries(valuesOf)) {
+      const distinct = new Set(stored.map(of).filter((v) => v !== null && v !== undefined)).size;
+      expect(diff.includes(col), `${col}: ${distinct} distinct values`).toBe(distinct > 1);
+    }
+    for (const gone of ['env', 'backend', 'experiment']) expect(diff).not.toContain(gone);
     for (const kept of ['role', 'hidden', 'params', 'alpha', 'return', 'score']) expect(diff).toContain(kept);
     expect(diff.length).toBeLessThan(all.length);
     await shot(page, 'p2-compare-differences');
