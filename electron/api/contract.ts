@@ -423,6 +423,21 @@ export interface KnowledgeBaseView extends KnowledgeBaseSummaryView {
     /** Episode returns of the rollout. */
     readonly returns: HistogramView;
   };
+  /**
+   * Retrieval students of this KB: a uniform sample (at most 2,000) of their own states that had no KB
+   * neighbour within the retrieval radius (no soft target there), stored with the run.
+   */
+  readonly outsideRadius: readonly {
+    readonly runId: number;
+    readonly name: string;
+    /** Radius in standardised units (the KB's per-dimension scale). */
+    readonly radius: number | null;
+    /** Queries without a neighbour within the radius, over the run, and how many of them are here. */
+    readonly seen: number | null;
+    readonly kept: number;
+    /** Float32, kept × observationSize. */
+    readonly states: Base64Array;
+  }[];
   /** Runs that learned from it (students), with their method and mode. */
   readonly students: readonly { readonly runId: number; readonly name: string; readonly experimentId: number | null; readonly mode: string; readonly method: string; readonly status: RunStatus }[];
 }

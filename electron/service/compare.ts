@@ -9,6 +9,7 @@ import { studentUsesKb } from '../../core/experiment/plan.ts';
 import type { RunRecord, StudioDb } from '../../db/index.ts';
 import type { CompareRunView, CompareView, RequestArgs, RunProgress } from '../api/contract.ts';
 import { stepUnitOf } from './execution.ts';
+import { episodesOf } from './replays.ts';
 import { storedConfig } from './runs.ts';
 import { runViews } from './views.ts';
 
@@ -119,7 +120,7 @@ export function compareRuns(db: StudioDb, args: RequestArgs<'compareRuns'>, prog
       teacherModelId: run.teacherModelId,
       kbId,
       studentRunIds: studentsOf.get(run.id) ?? [],
-      replays: db.replays.list({ runId: run.id }).length,
+      replays: episodesOf(db, run.id).length,
       hasModel: db.models.list({ runId: run.id, kind: 'final' }).length > 0 || (run.role === 'teacher' && run.teacherModelId !== null),
     };
   });

@@ -4,6 +4,7 @@
  * sample) with the teacher's greedy action per row, and histograms of the teacher's Q-values and of the gap
  * between its best and second-best action (small where the teacher is unsure), computed over every row.
  */
+import { OUTSIDE_RADIUS_SEED } from '../../core/distill/targets.ts';
 import type { KnowledgeBaseRecord, RunRecord, StudioDb } from '../../db/index.ts';
 import type { HistogramView, KnowledgeBaseSummaryView, KnowledgeBaseView } from '../api/contract.ts';
 import { storedConfig } from './runs.ts';
@@ -154,6 +155,17 @@ export function getKnowledgeBase(db: StudioDb, id: number, options: { maxPoints:
       return { runId: r.id, name: storedConfig(r)?.name ?? `run ${r.id}`, experimentId: r.experimentId, mode: config?.mode ?? '', method: config?.method ?? '', status: r.status };
     });
 
+  // Retrieval students' states outside the radius, stored with each run as a replays-table record (seed −1).
+  const outsideRadius = students.flatMap((s) => {
+    const stored = db.replays.list({ runId: s.runId, episodeSeed: OUTSIDE_RADIUS_SEED }).at(-1);
+    if (!stored) return [];
+    const r = db.replays.get(stored.id);
+    const retrieval = (db.runs.get(s.runId).summary as { retrieval?: { radius?: unknown; queries?: unknown; maskRate?: unknown } } | null)?.retrieval;
+    const queries = finite(retrieval?.queries as number);
+    const maskRate = finite(retrieval?.maskRate as number);
+    return [{ runId: s.runId, name: s.name, radius: finite(retrieval?.radius as number), seen: queries !== null && maskRate !== null ? Math.round(queries * maskRate) : null, kept: r.length + 1, states: base64(r.states) }];
+  });
+
   return {
     ...summaryOf(db, record, runs),
     seed: kb.meta.seed,
@@ -178,5 +190,6 @@ export function getKnowledgeBase(db: StudioDb, id: number, options: { maxPoints:
     points: { rows, states: base64(states), greedy: base64(greedyShown) },
     histograms: { qByAction, gap: histogram(gap, options.bins), returns: histogram(returns, Math.min(options.bins, Math.max(5, returns.length))) },
     students,
+    outsideRadius,
   };
 }

@@ -3,9 +3,13 @@
  * (its teacher, the teacher's other students and baselines: every policy of an experiment is evaluated on the
  * same episode seeds, so their episodes of one seed start from the same state), and one episode in full.
  */
-import type { ReplaySummary, RunRecord, StudioDb } from '../../db/index.ts';
+import { OUTSIDE_RADIUS_SEED } from '../../core/distill/targets.ts';
+import { NotFoundError, type ReplaySummary, type RunRecord, type StudioDb } from '../../db/index.ts';
 import type { ReplayIndexView, ReplayRunRef, ReplaySummaryView, ReplayView } from '../api/contract.ts';
 import { runViews } from './views.ts';
+
+/** A run's stored episodes (the replays table also keeps a retrieval student's outside-radius states, seed −1). */
+export const episodesOf = (db: StudioDb, runId: number): ReplaySummary[] => db.replays.list({ runId }).filter((r) => r.episodeSeed !== OUTSIDE_RADIUS_SEED);
 
 const summaryView = (r: ReplaySummary): ReplaySummaryView => ({ id: r.id, runId: r.runId, episodeSeed: r.episodeSeed, length: r.length, episodeReturn: r.episodeReturn, terminated: r.terminated });
 
@@ -23,7 +27,7 @@ export function replayIndex(db: StudioDb, runId: number): ReplayIndexView {
   const views = new Map(runViews(db, family, () => null).map((v) => [v.id, v]));
   const ref = (r: RunRecord): ReplayRunRef => {
     const v = views.get(r.id)!;
-    return { runId: r.id, experimentId: r.experimentId, name: v.name, role: r.role, hiddenSizes: v.hiddenSizes, seed: r.seed, replays: db.replays.list({ runId: r.id }).map(summaryView) };
+    return { runId: r.id, experimentId: r.experimentId, name: v.name, role: r.role, hiddenSizes: v.hiddenSizes, seed: r.seed, replays: episodesOf(db, r.id).map(summaryView) };
   };
   const own = ref(run);
   const seeds = new Set(own.replays.map((r) => r.episodeSeed));
@@ -45,6 +49,7 @@ export function replayIndex(db: StudioDb, runId: number): ReplayIndexView {
 
 export function getReplay(db: StudioDb, id: number): ReplayView {
   const r = db.replays.get(id);
+  if (r.episodeSeed === OUTSIDE_RADIUS_SEED) throw new NotFoundError('replays', id);
   return {
     ...summaryView(r),
     env: r.env,

@@ -47,13 +47,21 @@ export function decodeBase64<T extends Float32Array | Uint8Array>(b64: string, c
 
 const MARGIN = { left: 54, right: 12, top: 10, bottom: 38 };
 
-function extent(states: Float32Array, dims: number, d: number, rows: number): [number, number] {
+/** The range of dimension `d` over the rows (and the overlay's states, so that they are in view too), with 3% air. */
+function extent(states: Float32Array, dims: number, d: number, rows: number, overlay?: ScatterOptions['overlay']): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < rows; i++) {
     const v = states[i * dims + d];
     if (v < lo) lo = v;
     if (v > hi) hi = v;
+  }
+  if (overlay) {
+    for (let i = d; i < overlay.states.length; i += overlay.dims) {
+      const v = overlay.states[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
   }
   if (!Number.isFinite(lo)) return [0, 1];
   if (hi === lo) return [lo - 0.5, hi + 0.5];
@@ -83,8 +91,8 @@ export function drawScatter(canvas: HTMLCanvasElement, data: ScatterData, o: Sca
   ctx.fillStyle = o.style.surface;
   ctx.fillRect(0, 0, width, height);
   const plot = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };
-  const [x0, x1] = o.xRange ?? extent(data.states, data.dims, o.xDim, data.rows);
-  const [y0, y1] = o.yRange ?? extent(data.states, data.dims, o.yDim, data.rows);
+  const [x0, x1] = o.xRange ?? extent(data.states, data.dims, o.xDim, data.rows, o.overlay);
+  const [y0, y1] = o.yRange ?? extent(data.states, data.dims, o.yDim, data.rows, o.overlay);
 
   // Grid first (under the dots).
   ctx.strokeStyle = o.style.grid;

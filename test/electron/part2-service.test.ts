@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTSIDE_RADIUS_SEED, outsideRadiusRecord } from '../../core/distill/targets.ts';
 import { recordEpisode } from '../../core/eval/replay.ts';
 import { ApiError, parseRequest, type CompareRunView } from '../../electron/api/contract.ts';
 import { startServer, type RunningServer } from '../../electron/server/server.ts';
@@ -129,6 +130,33 @@ describe('knowledge bases', () => {
     expect(new Float32Array(first.buffer, first.byteOffset + 4 * 4 * 7, 4)).toEqual(kb.states.subarray(42 * 4, 43 * 4));
   });
 });
+
+describe('a retrieval student’s states outside the radius', () => {
+  it('are shown by the KB browser and are not an episode for the replay viewer or the compare table', async () => {
+    const runId = study.studentRunIds[1];
+    const states = Float32Array.from({ length: 7 * 4 }, (_, i) => i / 10);
+    const before = (await studio.compareRuns(parseRequest('compareRuns', { runIds: [runId] }))).runs[0].replays;
+    studio.db.replays.save({ runId, env: 'CartPole-v1', ...recordOf(outsideRadiusRecord({ states, kept: 7, seen: 40 }, 4, 2)) });
+    const summary = studio.db.runs.get(runId).summary as Record<string, unknown>;
+    studio.db.runs.setSummary(runId, { ...summary, retrieval: { radius: 0.3, queries: 100, maskRate: 0.4, outsideKept: 7 } });
+    const view = await studio.getKnowledgeBase(parseRequest('getKnowledgeBase', { id: study.kbId }));
+    expect(view.outsideRadius).toHaveLength(1);
+    const o = view.outsideRadius[0];
+    expect(o).toMatchObject({ runId, kept: 7, seen: 40, radius: 0.3 });
+    const bytes = Buffer.from(o.states, 'base64');
+    expect(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)).toEqual(states);
+    expect((await studio.compareRuns(parseRequest('compareRuns', { runIds: [runId] }))).runs[0].replays).toBe(before);
+    const index = await studio.replayIndex({ runId });
+    expect(index.run.replays.every((r) => r.episodeSeed !== OUTSIDE_RADIUS_SEED)).toBe(true);
+    const record = studio.db.replays.list({ runId, episodeSeed: OUTSIDE_RADIUS_SEED })[0];
+    await expect(studio.getReplay({ id: record.id })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+/** An EpisodeReplay as the replays repository takes it. */
+function recordOf(r: ReturnType<typeof outsideRadiusRecord>) {
+  return { episodeSeed: r.seed, observationSize: r.observationSize, actionCount: r.actionCount, states: r.observations, actions: r.actions, rewards: r.rewards, qValues: r.qValues, terminated: r.terminated };
+}
 
 describe('metricsCsv', () => {
   it('every point of the chosen series, one line each, with the run, key and unit', async () => {

@@ -34,6 +34,8 @@ const SPEC = {
   students: [
     { name: '4-4 α0', hiddenSizes: [4, 4], steps: 300, evalEvery: 100, evalEpisodes: 2 },
     { name: '8-8 α0.5', hiddenSizes: [8, 8], alpha: 0.5, steps: 300, evalEvery: 100, evalEpisodes: 2 },
+    // Acting online with targets retrieved from the KB within a small radius: some of its states find none.
+    { name: '8-8 retrieval', hiddenSizes: [8, 8], method: 'retrieval', mode: 'online', radius: 0.05, steps: 400, learningStarts: 100, evalEvery: 200, evalEpisodes: 2 },
   ],
   baselines: { steps: 1500 },
   seeds: [1, 2],
@@ -77,6 +79,7 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
   let browser: Browser;
   let page: Page;
   let experimentId = 0;
+  let runCount = 0;
   const extra = { acrobot: 0, mountainCar: 0 };
   let noReplays = 0;
   const pageErrors: string[] = [];
@@ -116,13 +119,14 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     await shot(page, 'p2-kb-empty');
     const created = await serve.call('createExperiment', { spec: SPEC });
     experimentId = created.experimentId;
+    runCount = created.runIds.length; // a teacher, 3 students × 2 seeds, baselines of the 2 sizes × 2 seeds
     await until(
       'the experiment to complete',
       async () => {
         const runs = await serve.call('listRuns', { experimentId });
         const bad = runs.find((r) => r.status === 'failed' || r.status === 'cancelled');
         if (bad) throw new Error(`run ${bad.id} ${bad.status}: ${bad.error}\n${serve.stderr()}`);
-        return runs.length === 9 && runs.every((r) => r.status === 'completed');
+        return runs.length === runCount && runs.every((r) => r.status === 'completed');
       },
       300_000,
       500,
@@ -143,8 +147,9 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     await shot(page, 'p2-list-picked');
     await page.getByTestId('compare-picked').click();
     await page.waitForURL(/#\/compare\?experiments=/);
-    await expect.poll(() => page.locator('[data-testid="compare-row"]').count()).toBe(5); // teacher + 2 student and 2 baseline groups
-    expect(await page.getByTestId('compare-count').textContent()).toContain('9 runs in 5 groups');
+    expect(runCount).toBe(11);
+    await expect.poll(() => page.locator('[data-testid="compare-row"]').count()).toBe(6); // teacher + 3 student and 2 baseline groups
+    expect(await page.getByTestId('compare-count').textContent()).toContain('11 runs in 6 groups');
     await shot(page, 'p2-compare-table');
 
     // Untick one run in the picker (hidden when the view opens with a selection): it leaves the table.
@@ -153,7 +158,7 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     const dropped = detail.runs.find((r) => r.role === 'baseline' && r.seed === 2)!;
     await page.locator('button[aria-label^="Show the runs of"]').first().click().catch(() => {});
     await page.locator(`[data-testid="pick-run"][data-id="${dropped.id}"]`).uncheck();
-    expect(await page.getByTestId('compare-count').textContent()).toContain('8 runs in 5 groups');
+    expect(await page.getByTestId('compare-count').textContent()).toContain('10 runs in 6 groups');
     await page.locator(`[data-testid="pick-run"][data-id="${dropped.id}"]`).check();
     await shot(page, 'p2-compare-picker');
     await page.getByRole('button', { name: 'Hide run picker' }).click();
@@ -342,7 +347,18 @@ describe.skipIf(missing !== null)('studio part 2 in Chromium: compare, frontier,
     expect(await page.getByTestId('kb-size').textContent()).toBe('2,000');
     expect(await page.getByTestId('kb-q-hist').getAttribute('data-rows')).toBe('2000,2000');
     expect(await page.getByTestId('kb-gap-hist').getAttribute('data-rows')).toBe('2000');
+    // The online retrieval students' states outside the radius, drawn over the scatter (all in view).
+    const view = await serve.call('getKnowledgeBase', { id: kbId });
+    const retrievalIds = (await serve.call('listRuns', { experimentId })).filter((r) => r.student?.method === 'retrieval').map((r) => r.id);
+    expect(view.outsideRadius.map((o) => o.runId).sort()).toEqual(retrievalIds.filter((id) => view.outsideRadius.some((o) => o.runId === id)).sort());
+    expect(view.outsideRadius.length).toBeGreaterThan(0);
+    const shown = view.outsideRadius[0];
+    expect(shown.kept).toBeGreaterThan(0);
+    await expect.poll(() => scatter.getAttribute('data-overlay')).toBe(String(shown.kept));
+    expect(await page.getByTestId('kb-outside').textContent()).toContain('found no knowledge-base state within the retrieval radius');
     await shotTall(page, 'p2-kb-browser');
+    await page.getByTestId('kb-outside-run').selectOption({ label: 'none' });
+    await expect.poll(() => scatter.getAttribute('data-overlay')).toBe('0');
     await page.getByTestId('kb-x').selectOption('0');
     await expect.poll(() => scatter.getAttribute('data-drawn')).toBe(String(kb.size));
     await page.getByRole('link', { name: 'Knowledge bases', exact: true }).first().click();

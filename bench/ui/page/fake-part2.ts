@@ -114,5 +114,6 @@ export function knowledgeBase(rows: number): KnowledgeBaseView {
     points: { rows, states: base64(new Uint8Array(states.buffer)), greedy: base64(greedy) },
     histograms: { qByAction: [hist(rows), hist(rows)], gap: hist(rows), returns: hist(Math.round(rows / 400)) },
     students: [],
+    outsideRadius: [],
   };
 }
