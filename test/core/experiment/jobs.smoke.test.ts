@@ -122,8 +122,8 @@ describe('experiment jobs', () => {
       }
     };
     // Long phases: a big extraction; evaluation and replays on Acrobot, where an untrained policy's episodes last 500 steps.
-    // (Many replays: on the fused engine 20 Acrobot episodes are recorded within one cooperative slice.)
-    const job = { ...teacherJob(200, phase === 'extract' ? 500_000 : 200, phase === 'replay' ? 1000 : 20, 'Acrobot-v1'), evalEpisodes: phase === 'replay' ? 1000 : 100 };
+    // (Many episodes: on the fused engine 20 Acrobot replays, or 100 batched evaluation episodes, finish within one cooperative slice.)
+    const job = { ...teacherJob(200, phase === 'extract' ? 500_000 : 200, phase === 'replay' ? 1000 : 20, 'Acrobot-v1'), evalEpisodes: phase === 'replay' ? 1000 : 2000 };
     await expect(runJob(job, { store, backend: 'test', onProgress, signal: controller.signal })).rejects.toThrow(CancelledError);
     expect(abortedAt).toBeGreaterThan(0);
     expect(performance.now() - abortedAt).toBeLessThan(150);
