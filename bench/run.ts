@@ -227,6 +227,8 @@ if (only.has('ui')) {
   const ui = await benchUi({ quick });
   table('ui: experiments list first paint in Chromium (headless, software rendering, in-memory StudioApi)', ui.list);
   table('ui: run monitor appending live in Chromium (headless, software rendering, in-memory StudioApi)', ui.monitor);
+  table('ui: compare, frontier, replay and knowledge-base views in Chromium (headless, software rendering, in-memory StudioApi)', ui.part2);
+  table('ui: curves as CSV (metricsCsv over a database, Node)', ui.csv);
 }
 
 if (only.has('import')) {

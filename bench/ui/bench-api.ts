@@ -2,11 +2,17 @@
 import type { Catalog } from '../../electron/api/contract.ts';
 
 export interface BenchSetup {
-  readonly scenario: 'list' | 'monitor';
+  readonly scenario: 'list' | 'monitor' | 'compare' | 'frontier' | 'replay' | 'kb';
   readonly catalog: Catalog;
   readonly experiments?: number;
   readonly runs?: number;
   readonly pointsPerSeries?: number;
+  /** compare / frontier: runs in the selection, and whether they are grouped over seeds. */
+  readonly compareRuns?: number;
+  readonly grouped?: boolean;
+  /** replay: steps per episode; kb: rows. */
+  readonly episodeLength?: number;
+  readonly kbRows?: number;
 }
 
 export interface BenchPaint {
@@ -35,5 +41,7 @@ declare global {
     /** Set when the page was opened with ?scenario=list&experiments=N: the list mounts as the page loads. */
     benchBoot?: Promise<BenchPaint>;
     benchStream(opts: { seconds: number; batchEveryMs: number; pointsPerBatch: number }): Promise<BenchFrames>;
+    /** Plays the mounted replay at `speed` for `seconds` and measures the frames. */
+    benchPlay(opts: { seconds: number; speed: number }): Promise<BenchFrames & { stepsShown: number }>;
   }
 }

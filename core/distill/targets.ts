@@ -2,7 +2,8 @@
  * Where a student's soft targets come from, one class per method, and the KB rows it trains on:
  * - supervised: a KB row's own stored teacher Q (read by `KbBatches`);
  * - retrieval: the inverse-distance-weighted teacher Q of the k nearest training-row KB states within the
- *   radius (seed §3.2 step 3), masked when there is none; counts the mask rate and retrieval distances;
+ *   radius (seed §3.2 step 3), masked when there is none; counts the mask rate and retrieval distances, and
+ *   keeps a uniform sample of the masked states (the states the KB did not cover, for the KB browser);
  * - teacher: a live teacher forward pass.
  */
 import type { KnowledgeBase } from '../kb/knowledge-base.ts';
@@ -10,7 +11,8 @@ import { monteCarloReturns } from '../kb/episodes.ts';
 import type { QFunction } from '../nn/q-function.ts';
 import { KnnIndex } from '../retrieval/knn-index.ts';
 import { RADIUS_AUTO_QUANTILE, autoRadius, softTargets } from '../retrieval/soft-targets.ts';
-import type { Rng } from '../util/rng.ts';
+import type { EpisodeReplay } from '../eval/replay.ts';
+import { Rng } from '../util/rng.ts';
 import type { StudentBatch } from './student-learner.ts';
 
 export interface SoftTargetSource {
@@ -26,6 +28,24 @@ export class TeacherTargets implements SoftTargetSource {
   }
 }
 
+/** At most this many of a student's states outside the retrieval radius are kept (a uniform sample of them). */
+export const OUTSIDE_RADIUS_CAP = 2000;
+
+/** `kept` states (row-major), drawn uniformly from the `seen` queries that had no KB neighbour within the radius. */
+export interface OutsideRadiusSample {
+  readonly states: Float32Array;
+  readonly kept: number;
+  readonly seen: number;
+}
+
+/** Retrieval totals carried over a checkpoint, the outside-radius sample with its RNG included. */
+export interface RetrievalCounters {
+  readonly queries: number;
+  readonly masked: number;
+  readonly distance: number;
+  readonly outside?: { readonly states: Float32Array; readonly kept: number; readonly rng: readonly number[] };
+}
+
 /** What a retrieval student reports: the radius it used and how often and how far it retrieved. */
 export interface RetrievalReport {
   readonly radius: number;
@@ -39,6 +59,8 @@ export interface RetrievalReport {
   readonly maskRate: number;
   /** Mean distance to the retrieved neighbours over the queries that got a target. */
   readonly meanDistance: number;
+  /** States kept of those outside the radius (at most OUTSIDE_RADIUS_CAP; stored with the run for the KB browser). */
+  readonly outsideKept: number;
 }
 
 export class RetrievalTargets implements SoftTargetSource {
@@ -49,14 +71,23 @@ export class RetrievalTargets implements SoftTargetSource {
   private readonly actionCount: number;
   private readonly totals = { queries: 0, masked: 0, distance: 0 };
   private readonly window = { queries: 0, masked: 0, distance: 0 };
+  /** Reservoir of masked query states (Vitter 1985, algorithm R): slot i holds a uniform pick of those seen. */
+  private readonly outside: Float32Array;
+  private outsideKept = 0;
+  private readonly outsideRng: Rng;
+  private readonly n: number;
 
   constructor(
     kb: KnowledgeBase,
     rows: Int32Array,
     readonly k: number,
     radius: number | 'auto',
+    /** Seeds the outside-radius sample (the run's seed: the same run keeps the same states). */
+    sampleSeed = 0,
   ) {
-    const n = kb.meta.observationSize;
+    const n = (this.n = kb.meta.observationSize);
+    this.outside = new Float32Array(OUTSIDE_RADIUS_CAP * n);
+    this.outsideRng = new Rng((sampleSeed ^ 0x9e3779b9) >>> 0);
     const a = (this.actionCount = kb.meta.actionCount);
     const points = new Float32Array(rows.length * n);
     const episodes = new Int32Array(rows.length);
@@ -81,7 +112,20 @@ export class RetrievalTargets implements SoftTargetSource {
         if (t.mask[i] === 0) s.masked++;
         else s.distance += t.meanDistance[i];
       }
+      if (t.mask[i] === 0) this.keepOutside(obs, i);
     }
+  }
+
+  /** The masked state `i` of `obs` enters the sample with probability cap / seen (always while it is not full). */
+  private keepOutside(obs: Float32Array, i: number): void {
+    const n = this.n;
+    const slot = this.outsideKept < OUTSIDE_RADIUS_CAP ? this.outsideKept++ : this.outsideRng.int(this.totals.masked);
+    if (slot < OUTSIDE_RADIUS_CAP) this.outside.set(obs.subarray(i * n, i * n + n), slot * n);
+  }
+
+  /** The states outside the radius kept so far. */
+  outsideSample(): OutsideRadiusSample {
+    return { states: this.outside.slice(0, this.outsideKept * this.n), kept: this.outsideKept, seen: this.totals.masked };
   }
 
   /** Mask rate and mean distance since the last call (null when there were no queries). */
@@ -104,16 +148,24 @@ export class RetrievalTargets implements SoftTargetSource {
       queries: t.queries,
       maskRate: t.queries ? t.masked / t.queries : Number.NaN,
       meanDistance: t.queries > t.masked ? t.distance / (t.queries - t.masked) : Number.NaN,
+      outsideKept: this.outsideKept,
     };
   }
 
-  /** Totals to carry over a checkpoint. */
-  counters(): { queries: number; masked: number; distance: number } {
-    return { ...this.totals };
+  /** Totals to carry over a checkpoint, with the outside-radius sample (so it stays uniform over the whole run). */
+  counters(): RetrievalCounters {
+    return { ...this.totals, outside: { states: this.outside.slice(0, this.outsideKept * this.n), kept: this.outsideKept, rng: this.outsideRng.getState() } };
   }
 
-  restoreCounters(c: { queries: number; masked: number; distance: number }): void {
-    Object.assign(this.totals, c);
+  restoreCounters(c: RetrievalCounters): void {
+    this.totals.queries = c.queries;
+    this.totals.masked = c.masked;
+    this.totals.distance = c.distance;
+    if (c.outside) {
+      this.outside.set(c.outside.states.subarray(0, Math.min(c.outside.kept, OUTSIDE_RADIUS_CAP) * this.n));
+      this.outsideKept = Math.min(c.outside.kept, OUTSIDE_RADIUS_CAP);
+      this.outsideRng.setState(c.outside.rng);
+    }
   }
 }
 
@@ -167,4 +219,28 @@ export class KbBatches {
     else soft.fill(b.obs, b.size, b.softQ, b.softMask);
     return b;
   }
+}
+
+/**
+ * The episode seed that marks a stored "replay" as not an episode but a retrieval student's states outside the
+ * radius: stored in the replays table (states only; no actions, rewards or Q-values) so that it travels with the
+ * run (export, import, delete) without a schema change; the replay viewer lists episodes (seeds ≥ 0) only.
+ */
+export const OUTSIDE_RADIUS_SEED = -1;
+
+/** The sample as a replays-table record: `kept` states are `kept − 1` "steps" plus a last state. */
+export function outsideRadiusRecord(sample: OutsideRadiusSample, observationSize: number, actionCount: number): EpisodeReplay {
+  const length = Math.max(0, sample.kept - 1);
+  return {
+    seed: OUTSIDE_RADIUS_SEED,
+    observationSize,
+    actionCount,
+    length,
+    totalReturn: 0,
+    terminated: false,
+    observations: sample.states,
+    actions: new Int32Array(length),
+    rewards: new Float32Array(length),
+    qValues: new Float32Array(length * actionCount),
+  };
 }

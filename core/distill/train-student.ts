@@ -27,7 +27,7 @@ import { parseStudentConfig, type StudentConfig } from './config.ts';
 import { distillOffline } from './distill-offline.ts';
 import { distillOnline } from './distill-online.ts';
 import { StudentLearner } from './student-learner.ts';
-import { RetrievalTargets, TeacherTargets, type RetrievalReport, type SoftTargetSource } from './targets.ts';
+import { RetrievalTargets, TeacherTargets, type OutsideRadiusSample, type RetrievalCounters, type RetrievalReport, type SoftTargetSource } from './targets.ts';
 
 export interface StudentInputs {
   readonly config: StudentConfig;
@@ -64,6 +64,8 @@ export interface StudentResult {
   /** Row indices of the held-out KB episodes (agreement and Q-error are measured there). */
   readonly heldOutRows: Int32Array;
   readonly retrieval: RetrievalReport | null;
+  /** Retrieval students: a uniform sample of their states that had no KB neighbour within the radius. */
+  readonly outsideRadius: OutsideRadiusSample | null;
 }
 
 /** What a student run needs to continue from its checkpoint (online: new episodes start). */
@@ -82,7 +84,7 @@ export interface StudentCheckpoint {
   /** The last validation return the adaptive α read. */
   readonly studentReturn: number | null;
   readonly validator: ValidatorState;
-  readonly retrieval: { queries: number; masked: number; distance: number } | null;
+  readonly retrieval: RetrievalCounters | null;
   readonly online: { schedule: DqnScheduleState; buffer: ReplayBufferSnapshot; softQ: Float32Array; softMask: Float32Array; recent: number[] } | null;
 }
 
@@ -125,7 +127,7 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks<Stud
   const split = kb ? splitKnowledgeBase(kb, config.heldOutFraction) : { train: new Int32Array(0), heldOut: new Int32Array(0) };
   if (kb && split.train.length < 2) throw new ConfigError('student inputs', { path: 'kb', message: `the knowledge base has ${split.train.length} training row(s) after holding out episodes` });
   const softNever = config.alphaSchedule === 'constant' && config.alpha === 1;
-  const retrieval = config.method === 'retrieval' && !softNever ? new RetrievalTargets(kb!, split.train, config.k, config.radius) : null;
+  const retrieval = config.method === 'retrieval' && !softNever ? new RetrievalTargets(kb!, split.train, config.k, config.radius, config.seed) : null;
   const soft = softNever ? null : config.method === 'supervised' ? 'stored' : (retrieval ?? new TeacherTargets(teacher!));
   const resolved: StudentConfig = retrieval ? { ...config, radius: retrieval.radius } : config;
 
@@ -167,6 +169,7 @@ export async function trainStudent(inputs: StudentInputs, hooks: TrainHooks<Stud
     return {
       network: student, config: resolved, ...trained, trainSeconds: session.trainSeconds(), evaluations: validator.evaluations, selectedStep,
       thresholdStep: hit?.step ?? null, thresholdSeconds: hit?.trainSeconds ?? null, heldOutRows: split.heldOut, retrieval: retrieval?.report() ?? null,
+      outsideRadius: retrieval?.outsideSample() ?? null,
     };
   } catch (err) {
     student.dispose();

@@ -14,7 +14,7 @@ import { parseDqnConfig, type DqnConfig } from '../dqn/config.ts';
 import { trainTeacher, type TeacherCheckpoint, type TeacherResult } from '../dqn/train-teacher.ts';
 import { parseStudentConfig, type StudentConfig } from '../distill/config.ts';
 import { measureActionLatency, randomPolicy, reportStudent, type StudentReport } from '../distill/report.ts';
-import type { RetrievalReport } from '../distill/targets.ts';
+import { outsideRadiusRecord, type RetrievalReport } from '../distill/targets.ts';
 import { trainStudent, type StudentCheckpoint } from '../distill/train-student.ts';
 import { createEnv } from '../envs/index.ts';
 import { episodeSeeds, evaluatePolicyAsync, type BatchPolicy, type EvaluationResult } from '../eval/evaluate.ts';
@@ -319,6 +319,9 @@ async function runStudentJob(job: Extract<JobSpec, { kind: 'student' }>, ctx: Jo
       const report = reportStudent({ student: result.network, evaluation, scale: t.scale, teacherParams: t.teacherParams, kb, heldOutRows: result.heldOutRows });
       ctx.store.saveEvaluation(job.runId, evaluationRecord('final', config.steps, evaluation, report));
       await recordReplays(ctx, job.runId, config.env, result.network, seeds, job.replays);
+      // The states the KB did not cover (retrieval students), with the run, for the knowledge-base browser.
+      const outside = result.outsideRadius;
+      if (outside && outside.kept > 0) ctx.store.saveReplay(job.runId, outsideRadiusRecord(outside, result.network.spec.inputSize, result.network.spec.outputSize));
       ctx.store.saveModel(job.runId, encodeBundle(result.network, { env: config.env, backend: ctx.backend, training: { role: 'student', teacherRunId: job.teacherRunId, config: result.config } }));
       return {
         role: 'student', env: config.env, method: config.method, mode: config.mode, ...report, config: result.config, envSteps: result.envSteps,

@@ -254,6 +254,229 @@ export interface ExportedFile {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Views of part 2: compare, replays, knowledge bases, model files
+
+/** A run as the compare table, the curves and the frontier see it: its whole configuration and every result figure. */
+export interface CompareRunView {
+  readonly id: number;
+  readonly experimentId: number | null;
+  readonly experimentName: string | null;
+  readonly role: RunRole;
+  readonly name: string;
+  readonly status: RunStatus;
+  readonly env: string;
+  readonly seed: number;
+  readonly backend: string | null;
+  readonly hiddenSizes: readonly number[];
+  readonly params: number | null;
+  /** params / the teacher's params (students and baselines). */
+  readonly paramRatio: number | null;
+  /** Student configuration (null for teachers and baselines). */
+  readonly student: RunView['student'];
+  /** Training budget in `budgetUnit`: env steps (teachers, baselines, online students) or gradient updates (offline students). */
+  readonly budget: number | null;
+  readonly budgetUnit: StepUnit;
+  readonly result: {
+    readonly evalMean: number | null;
+    readonly evalStd: number | null;
+    readonly evalCi95: number | null;
+    readonly episodes: number | null;
+    /** (G − G_random) / (G_teacher − G_random); 1 for a teacher by definition. */
+    readonly normalizedScore: number | null;
+    /** The 95% CI half-width of the return, in normalised-score units. */
+    readonly normalizedCi95: number | null;
+    readonly microsecondsPerAction: number | null;
+    /** Share of held-out KB states where the student's greedy action is the teacher's. */
+    readonly agreement: number | null;
+    /** RMS error of the student's Q-values against the teacher's on held-out KB states. */
+    readonly qRmse: number | null;
+    readonly teacherEvalMean: number | null;
+    readonly randomEvalMean: number | null;
+  } | null;
+  /** Seconds of training (evaluations excluded) when the run recorded them. */
+  readonly trainSeconds: number | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  /** Lineage: a student's (or baseline's) teacher run, the stored model it came from, and its knowledge base. */
+  readonly teacherRunId: number | null;
+  readonly teacherModelId: number | null;
+  readonly kbId: number | null;
+  /** A teacher's students and baselines (runs whose teacher it is). */
+  readonly studentRunIds: readonly number[];
+  /** Stored evaluation episodes (the replay viewer's). */
+  readonly replays: number;
+  /** Whether a final model exists (exportable). */
+  readonly hasModel: boolean;
+}
+
+export interface CompareView {
+  readonly runs: readonly CompareRunView[];
+}
+
+export interface ReplaySummaryView {
+  readonly id: number;
+  readonly runId: number;
+  readonly episodeSeed: number;
+  readonly length: number;
+  readonly episodeReturn: number;
+  /** True when the episode ended in a terminal state, false when the time limit cut it. */
+  readonly terminated: boolean;
+}
+
+export interface ReplayRunRef {
+  readonly runId: number;
+  readonly experimentId: number | null;
+  readonly name: string;
+  readonly role: RunRole;
+  readonly hiddenSizes: readonly number[];
+  readonly seed: number;
+  readonly replays: readonly ReplaySummaryView[];
+}
+
+/** A run's stored episodes and the runs it can be replayed beside (same env, episodes on shared seeds). */
+export interface ReplayIndexView {
+  readonly env: string;
+  readonly run: ReplayRunRef;
+  /** Teacher, students and baselines of the same family that have replays on at least one of the run's seeds. */
+  readonly partners: readonly ReplayRunRef[];
+  /** The partner shown by default: a student's or baseline's teacher, a teacher's best student. */
+  readonly defaultPartnerId: number | null;
+}
+
+/** One stored episode, step by step. */
+export interface ReplayView extends ReplaySummaryView {
+  readonly env: string;
+  readonly observationSize: number;
+  readonly actionCount: number;
+  /** (length + 1) × observationSize: the observation before each step, then the final one. */
+  readonly states: readonly number[];
+  readonly actions: readonly number[];
+  readonly rewards: readonly number[];
+  /** length × actionCount: the Q-values the policy chose from (null when not recorded). */
+  readonly qValues: readonly number[] | null;
+}
+
+export interface KnowledgeBaseSummaryView {
+  readonly id: number;
+  readonly env: string;
+  readonly size: number;
+  readonly episodes: number;
+  readonly meanEpisodeReturn: number | null;
+  readonly epsilon: number;
+  readonly observationSize: number;
+  readonly actionCount: number;
+  readonly teacherRunId: number | null;
+  readonly teacherModelId: number | null;
+  /** "teacher run 12 (64-64, experiment 3)", "model 7 (imported from dqn.zip)". */
+  readonly teacherLabel: string;
+  readonly experimentId: number | null;
+  readonly experimentName: string | null;
+  readonly createdAt: string;
+}
+
+/** Equal-width bins over [lo, hi]; counts[i] covers [lo + i·w, lo + (i+1)·w). */
+export interface HistogramView {
+  readonly lo: number;
+  readonly hi: number;
+  readonly counts: readonly number[];
+  readonly n: number;
+}
+
+/** Little-endian typed-array bytes as base64 (compact in JSON; the page decodes it into a typed array). */
+export type Base64Array = string;
+
+export interface KnowledgeBaseView extends KnowledgeBaseSummaryView {
+  readonly seed: number;
+  readonly numEnvs: number | null;
+  readonly incompleteEpisodes: number;
+  readonly teacher: { readonly source: string; readonly paramCount: number; readonly hiddenSizes: readonly number[] };
+  readonly stats: {
+    readonly stateMean: readonly number[];
+    readonly stateStd: readonly number[];
+    readonly stateMin: readonly number[];
+    readonly stateMax: readonly number[];
+    /** Share of rows per action (the teacher's ε-greedy actions). */
+    readonly actionMix: readonly number[];
+    /** Share of rows per teacher greedy action. */
+    readonly greedyMix: readonly number[];
+    readonly greedyFraction: number | null;
+    readonly returnMean: number | null;
+    readonly returnStd: number | null;
+    readonly returnMin: number | null;
+    readonly returnMax: number | null;
+    readonly teacherMaxQMean: number | null;
+    readonly teacherMaxQStd: number | null;
+  };
+  /** Rows for the coverage scatter: every row, or an even sample of `maxPoints` (rows = how many are here). */
+  readonly points: {
+    readonly rows: number;
+    /** Float32, rows × observationSize. */
+    readonly states: Base64Array;
+    /** Uint8, the teacher's greedy action per row. */
+    readonly greedy: Base64Array;
+  };
+  readonly histograms: {
+    /** The teacher's Q-values, one histogram per action on shared bins. */
+    readonly qByAction: readonly HistogramView[];
+    /** Q(best) − Q(second best): small where the teacher is unsure. */
+    readonly gap: HistogramView;
+    /** Episode returns of the rollout. */
+    readonly returns: HistogramView;
+  };
+  /**
+   * Retrieval students of this KB: a uniform sample (at most 2,000) of their own states that had no KB
+   * neighbour within the retrieval radius (no soft target there), stored with the run.
+   */
+  readonly outsideRadius: readonly {
+    readonly runId: number;
+    readonly name: string;
+    /** Radius in standardised units (the KB's per-dimension scale). */
+    readonly radius: number | null;
+    /** Queries without a neighbour within the radius, over the run, and how many of them are here. */
+    readonly seen: number | null;
+    readonly kept: number;
+    /** Float32, kept × observationSize. */
+    readonly states: Base64Array;
+  }[];
+  /** Runs that learned from it (students), with their method and mode. */
+  readonly students: readonly { readonly runId: number; readonly name: string; readonly experimentId: number | null; readonly mode: string; readonly method: string; readonly status: RunStatus }[];
+}
+
+export interface ImportedTeacherView {
+  readonly modelId: number;
+  readonly env: string;
+  /** How it runs in the studio: a tfjs Q-network, or an ONNX graph in onnxruntime. */
+  readonly runtime: string;
+  readonly format: string;
+  readonly fileName: string;
+  /** "4-64-64-2". */
+  readonly network: string;
+  readonly params: number;
+  readonly hiddenSizes: readonly number[];
+  readonly evalMean: number;
+  readonly evalCi95: number;
+  readonly episodes: number;
+  readonly randomMean: number;
+}
+
+export const EXPORT_MODEL_FORMATS = ['onnx', 'tfjs', 'js', 'c'] as const;
+export type ExportModelFormat = (typeof EXPORT_MODEL_FORMATS)[number];
+
+/** An exported model file (tfjs: the folder as a .zip), with the check it passed before it was handed over. */
+export interface ExportedModelFile extends ExportedFile {
+  readonly format: ExportModelFormat;
+  readonly modelId: number;
+  readonly check: {
+    readonly states: number;
+    readonly statesSource: string;
+    readonly method: string;
+    readonly maxAbsDiff: number;
+    readonly maxRelDiff: number;
+    readonly actionsAgree: number;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Requests
 
 const id = z.number().int().positive();
@@ -295,6 +518,40 @@ export const REQUESTS = {
   exportExperiment: z.object({ id }).strict(),
   /** Imports a file written by exportExperiment; ids are remapped; importing the same file twice is refused. */
   importExperiment: z.object({ fileName: z.string().min(1).max(500), bytes: z.instanceof(Uint8Array) }).strict(),
+  /** The compare table's runs: every run of the given experiments, and the given runs (at most 2,000 in all). */
+  compareRuns: z
+    .object({ experimentIds: z.array(id).max(500).default([]), runIds: z.array(id).max(2000).default([]) })
+    .strict()
+    .refine((r) => r.experimentIds.length + r.runIds.length > 0, { message: 'give experimentIds or runIds', path: ['experimentIds'] }),
+  /** A run's stored episodes and the runs it can be replayed beside. */
+  replayIndex: z.object({ runId: id }).strict(),
+  /** One stored episode with its states, actions, rewards and Q-values. */
+  getReplay: z.object({ id }).strict(),
+  /** Knowledge bases, optionally those of one experiment's teacher. */
+  listKnowledgeBases: z.object({ experimentId: id.optional() }).strict(),
+  /** A knowledge base for the browser: statistics, coverage points (at most maxPoints, evenly spread), histograms. */
+  getKnowledgeBase: z.object({ id, maxPoints: z.number().int().min(100).max(1_000_000).default(100_000), bins: z.number().int().min(5).max(200).default(40) }).strict(),
+  /** Every point of the given metric series as CSV (run, name, key, step, value). */
+  metricsCsv: z.object({ runIds: z.array(id).min(1).max(500), keys: z.array(z.string().min(1).max(100)).min(1).max(50) }).strict(),
+  /** Imports a teacher file (SB3 .zip, torch state dict, .safetensors, .onnx) for an env; evaluated, then stored as a model. */
+  importTeacher: z
+    .object({
+      fileName: z.string().min(1).max(500),
+      bytes: z.instanceof(Uint8Array),
+      env: z.string().min(1).max(100),
+      evalEpisodes: z.number().int().min(1).max(1000).default(20),
+    })
+    .strict(),
+  /** A run's final model (or a stored model) as an ONNX file, a tfjs folder (zipped), an ES module or a C header, checked before it is handed over. */
+  exportModel: z
+    .object({
+      runId: id.optional(),
+      modelId: id.optional(),
+      format: z.enum(EXPORT_MODEL_FORMATS),
+      cName: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,30}$/, 'must be a C identifier of at most 31 characters').optional(),
+    })
+    .strict()
+    .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), { message: 'give exactly one of runId and modelId', path: ['runId'] }),
 } as const;
 
 export type RequestName = keyof typeof REQUESTS;
@@ -326,10 +583,18 @@ export interface ResponseMap {
   listModels: ModelView[];
   exportExperiment: ExportedFile;
   importExperiment: ImportedExperimentsView;
+  compareRuns: CompareView;
+  replayIndex: ReplayIndexView;
+  getReplay: ReplayView;
+  listKnowledgeBases: KnowledgeBaseSummaryView[];
+  getKnowledgeBase: KnowledgeBaseView;
+  metricsCsv: ExportedFile;
+  importTeacher: ImportedTeacherView;
+  exportModel: ExportedModelFile;
 }
 
 /** Requests whose argument or answer carries bytes (HTTP sends those as application/octet-stream). */
-export const BINARY_REQUESTS = { exportExperiment: 'response', importExperiment: 'request' } as const satisfies Partial<Record<RequestName, 'request' | 'response'>>;
+export const BINARY_REQUESTS = { exportExperiment: 'response', importExperiment: 'request', metricsCsv: 'response', exportModel: 'response', importTeacher: 'request' } as const satisfies Partial<Record<RequestName, 'request' | 'response'>>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Events (host → renderer)
@@ -417,4 +682,21 @@ export function apiFromBridge(bridge: PreloadBridge): StudioApi {
     ]),
   );
   return { ...verbs, on: (event, listener) => bridge.on(event, listener) } as StudioApi;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CSV as the studio writes it (metricsCsv on the host, the compare table's export in the page): RFC 4180,
+// comma-separated, CRLF line ends, a field quoted when it holds a comma, a quote or a line break.
+
+/** One CSV field: numbers as JavaScript writes them (NaN and ±∞ as an empty field), text quoted when needed. */
+export function csvField(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One CSV line (with its CRLF). */
+export function csvLine(fields: readonly (string | number | boolean | null | undefined)[]): string {
+  return `${fields.map(csvField).join(',')}\r\n`;
 }

@@ -31,6 +31,14 @@ export const REQUEST_NAMES = [
   'listModels',
   'exportExperiment',
   'importExperiment',
+  'compareRuns',
+  'replayIndex',
+  'getReplay',
+  'listKnowledgeBases',
+  'getKnowledgeBase',
+  'metricsCsv',
+  'importTeacher',
+  'exportModel',
 ] as const;
 
 export const IPC_EVENT_NAMES = ['runStatus', 'runProgress', 'metricPoints', 'experimentsChanged'] as const;

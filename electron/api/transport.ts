@@ -9,7 +9,10 @@
  *   loopback address and port (DNS rebinding), 413 for a body over the limit.
  * - Binary verbs (contract BINARY_REQUESTS): `exportExperiment` answers application/octet-stream with a
  *   Content-Disposition filename; `importExperiment` takes the file as an application/octet-stream body with
- *   the file name in the `X-File-Name` header (URI-encoded).
+ *   the file name in the `X-File-Name` header (URI-encoded). The other binary verbs follow the same two shapes:
+ *   a 'response' verb (metricsCsv, exportModel) answers the bytes with a Content-Disposition filename and its
+ *   other result fields as URI-encoded JSON in `X-Result`; a 'request' verb (importTeacher) takes the bytes as
+ *   the body, the file name in `X-File-Name` and its other arguments as URI-encoded JSON in `X-Request-Args`.
  * - A read-only REST alias for scripts: `GET /api/experiments` = listExperiments.
  * - Events: a WebSocket at `/api/events?token=<token>`; the server refuses a foreign Origin or Host and a
  *   missing token before upgrading. Each message is `{ "event": name, "payload": … }`; the first is
@@ -22,9 +25,15 @@ import type { ApiErrorCode } from './contract.ts';
 export const API_PREFIX = '/api/';
 export const EVENTS_PATH = '/api/events';
 export const FILE_NAME_HEADER = 'x-file-name';
+/** The non-binary arguments of a binary 'request' verb (URI-encoded JSON). */
+export const REQUEST_ARGS_HEADER = 'x-request-args';
+/** The non-binary result fields of a binary 'response' verb (URI-encoded JSON). */
+export const RESULT_HEADER = 'x-result';
 export const TOKEN_QUERY = 'token';
 /** JSON request bodies above this are refused with 413. */
 export const MAX_JSON_BODY_BYTES = 8 * 1024 * 1024;
+/** Bodies of the other binary 'request' verbs (teacher files) above this are refused with 413. */
+export const MAX_MODEL_UPLOAD_BYTES = 256 * 1024 * 1024;
 /** importExperiment bodies above this are refused with 413. */
 export const MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
 

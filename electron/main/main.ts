@@ -7,6 +7,7 @@ import { app, BrowserWindow, ipcMain } from 'electron';
 import { defaultDatabasePath } from '../../db/index.ts';
 import { rendererDir } from '../paths.ts';
 import { openStudio } from '../service/studio.ts';
+import { setupDownloads } from './downloads.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { setupLifecycle, setupSingleInstance } from './lifecycle.ts';
 import { registerAppScheme, setupAppProtocol } from './protocol.ts';
@@ -17,6 +18,7 @@ registerAppScheme();
 if (!setupSingleInstance()) app.exit(0);
 else {
   setupSecurity();
+  setupDownloads();
   const studio = openStudio({ dbFile: defaultDatabasePath() });
   void studio.warmUp(); // the workers load tfjs while the window opens
   registerIpc(ipcMain, studio);

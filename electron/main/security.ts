@@ -26,7 +26,9 @@ export function setupSecurity(): void {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
   void app.whenReady().then(() => {
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    session.defaultSession.setPermissionCheckHandler(() => false);
+    // Writing to the clipboard ("copy the frontier as PNG") is the one permission granted; reading it is not.
+    const allowed = (permission: string) => permission === 'clipboard-sanitized-write';
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(allowed(permission)));
+    session.defaultSession.setPermissionCheckHandler((_contents, permission) => allowed(permission));
   });
 }

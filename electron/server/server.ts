@@ -13,7 +13,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { API_VERSION, ApiError, BINARY_REQUESTS, EVENT_NAMES, REQUESTS, parseRequest, type EventName, type RequestName, type StudioService } from '../api/contract.ts';
-import { API_PREFIX, ERROR_STATUS, EVENTS_PATH, FILE_NAME_HEADER, MAX_JSON_BODY_BYTES, MAX_UPLOAD_BYTES, TOKEN_QUERY, type EventMessage } from '../api/transport.ts';
+import { API_PREFIX, ERROR_STATUS, EVENTS_PATH, FILE_NAME_HEADER, MAX_JSON_BODY_BYTES, MAX_MODEL_UPLOAD_BYTES, MAX_UPLOAD_BYTES, REQUEST_ARGS_HEADER, RESULT_HEADER, TOKEN_QUERY, type EventMessage } from '../api/transport.ts';
 import { contentSecurityPolicy } from '../csp.ts';
 import { toApiError } from '../service/errors.ts';
 import { rendererIsBuilt } from '../paths.ts';
@@ -96,7 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ApiError) return sendError(reply, err);
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new ApiError('too_large', `request body over the limit of ${MAX_JSON_BODY_BYTES} bytes`));
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new ApiError('too_large', `request body over the limit (${MAX_JSON_BODY_BYTES} bytes of JSON, ${MAX_MODEL_UPLOAD_BYTES} bytes of a model file)`));
     const status = err.statusCode ?? 500;
     if (status < 500) return sendError(reply, new ApiError('invalid', err.message), status);
     return sendError(reply, new ApiError('internal', err.message));
@@ -166,6 +166,47 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     });
   });
+
+  // The other binary verbs, generically: 'response' verbs answer their bytes as a file (other fields in X-Result),
+  // 'request' verbs take their bytes as the body (file name and other arguments in headers).
+  const decodeHeader = (value: string | string[] | undefined, header: string, fallback: string): string => {
+    if (typeof value !== 'string' || value === '') return fallback;
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw new ApiError('invalid', `the ${header} header is not URI-encoded`, [{ path: header, message: 'not URI-encoded' }]);
+    }
+  };
+  for (const [verb, kind] of Object.entries(BINARY_REQUESTS) as [RequestName, 'request' | 'response'][]) {
+    if (verb === 'exportExperiment' || verb === 'importExperiment') continue;
+    if (kind === 'response') {
+      app.post(`${API_PREFIX}${verb}`, async (req, reply) => {
+        const { fileName, bytes, ...rest } = (await call(verb, req.body)) as { fileName: string; bytes: Uint8Array } & Record<string, unknown>;
+        return reply
+          .header('content-type', 'application/octet-stream')
+          .header('content-disposition', `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(fileName)}`)
+          .header(RESULT_HEADER, encodeURIComponent(JSON.stringify(rest)))
+          .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      });
+    } else {
+      await app.register(async (scope) => {
+        scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_MODEL_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
+        scope.post(`${API_PREFIX}${verb}`, async (req: FastifyRequest, reply) => {
+          if (!Buffer.isBuffer(req.body)) throw new ApiError('invalid', `${verb}: send the file as an application/octet-stream body`, [{ path: 'bytes', message: 'missing' }]);
+          const fileName = decodeHeader(req.headers[FILE_NAME_HEADER], FILE_NAME_HEADER, 'upload');
+          let args: unknown;
+          try {
+            args = JSON.parse(decodeHeader(req.headers[REQUEST_ARGS_HEADER], REQUEST_ARGS_HEADER, '{}'));
+          } catch {
+            throw new ApiError('invalid', `${verb}: the ${REQUEST_ARGS_HEADER} header is not JSON`, [{ path: REQUEST_ARGS_HEADER, message: 'not JSON' }]);
+          }
+          const body = req.body;
+          const result = await call(verb, { ...(args as object), fileName, bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) });
+          return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(result));
+        });
+      });
+    }
+  }
 
   // Events: one WebSocket per client; the first message says hello with the API version.
   app.get(EVENTS_PATH, { websocket: true }, (socket) => {

@@ -17,8 +17,13 @@ import { isBusyError, openDatabase, type LockWaitStats, type RunRecord, type Stu
 import { ApiError, type RequestArgs, type ResponseMap, type RunView, type StudioService } from '../api/contract.ts';
 import { isDependencyError, type JobOutcome } from '../jobs/runner.ts';
 import { buildCatalog } from './catalog.ts';
+import { compareRuns as compareRunViews } from './compare.ts';
 import { conflict, invalid, toApiError } from './errors.ts';
 import { EventBus } from './events.ts';
+import { getKnowledgeBase, listKnowledgeBases } from './kb-browser.ts';
+import { metricsCsv } from './metrics-csv.ts';
+import { exportModelBytes, importTeacherBytes } from './model-files.ts';
+import { getReplay, replayIndex } from './replays.ts';
 import { Execution, stepUnitOf, type ExecutionOptions } from './execution.ts';
 import { compareRuns, type RunComparison } from './reproduce.ts';
 import { createExperimentRuns, storedConfig, type CreatedRuns, type ExperimentOptions } from './runs.ts';
@@ -289,6 +294,27 @@ export function openStudio(options: StudioOptions): Studio {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     },
+    // Part 2: compare, replays, knowledge bases, model files (each in its own module).
+    async compareRuns(args) {
+      return compareRunViews(db, args, (r) => execution.progressOf(r));
+    },
+    async replayIndex({ runId }) {
+      return replayIndex(db, runId);
+    },
+    async getReplay({ id }) {
+      return getReplay(db, id);
+    },
+    async listKnowledgeBases({ experimentId }) {
+      return listKnowledgeBases(db, experimentId);
+    },
+    async getKnowledgeBase({ id, maxPoints, bins }) {
+      return getKnowledgeBase(db, id, { maxPoints, bins });
+    },
+    async metricsCsv({ runIds, keys }) {
+      return metricsCsv(db, runIds, keys);
+    },
+    importTeacher: (args) => importTeacherBytes(db, args),
+    exportModel: (args) => exportModelBytes(db, args),
   };
 
   /** Imports `file`; `shownAs` names it in messages instead of its path (an upload's server-side copy means nothing to its user). */

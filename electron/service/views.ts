@@ -181,9 +181,11 @@ export function modelView(db: StudioDb, m: ModelSummary, runs: Map<number, RunRe
   const evaluation = training.evaluation as { mean?: unknown } | undefined;
   const evalMean = num((run?.summary as Summary | null)?.evalMean) ?? num(evaluation?.mean);
   const role = run?.role ?? (typeof training.role === 'string' ? training.role : null);
+  // An imported model names its source: a bundle folder (importedFrom) or a teacher file (imported.fileName).
+  const importedFile = (training.imported as { fileName?: unknown } | undefined)?.fileName;
   const label =
     m.kind === 'imported'
-      ? `imported from ${typeof training.importedFrom === 'string' ? training.importedFrom : 'a bundle folder'}`
+      ? `imported from ${typeof training.importedFrom === 'string' ? training.importedFrom : typeof importedFile === 'string' ? importedFile : 'a bundle folder'}`
       : run
         ? `${role ?? 'model'} ${storedConfig(run)?.name ? `"${storedConfig(run)!.name}" ` : ''}(run ${run.id}${run.experimentId !== null ? `, experiment ${run.experimentId}` : ''})`
         : `${m.kind} model ${m.id}`;

@@ -8,6 +8,7 @@
 import uPlot from 'uplot';
 import { fmtNum } from '../lib/format.ts';
 import type { SeriesBuffer } from './series-buffer.ts';
+import { cssVar } from './theme.ts';
 
 export interface LiveSeries {
   readonly id: string;
@@ -72,10 +73,6 @@ const facetPoints: uPlot.Series.Points.PathBuilder = (u, seriesIdx, _i0, _i1, fi
   const xs = (u.data[seriesIdx] as unknown as [ArrayLike<number>, ArrayLike<number>])[0];
   return pointsBuilder(u, seriesIdx, 0, xs.length - 1, filtIdxs);
 };
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
-}
 
 export class LiveChart {
   private plot: uPlot | null = null;

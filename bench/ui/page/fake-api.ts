@@ -5,11 +5,15 @@
  */
 import type {
   Catalog,
+  CompareRunView,
   EventMap,
   EventName,
   ExperimentDetail,
   ExperimentSummary,
+  KnowledgeBaseView,
   MetricSeriesView,
+  ReplayIndexView,
+  ReplayView,
   RunView,
   StudioApi,
 } from '../../../electron/api/contract.ts';
@@ -21,6 +25,10 @@ export interface FakeWorld {
   readonly detail: ExperimentDetail | null;
   /** Points per (run, key) series that metricSeries answers with. */
   readonly pointsPerSeries: number;
+  /** Part 2: the compare selection, a replay pair, a knowledge base. */
+  readonly compare?: CompareRunView[];
+  readonly replays?: { index: ReplayIndexView; episodes: ReplayView[] };
+  readonly kb?: KnowledgeBaseView;
 }
 
 type Listener = (payload: unknown) => void;
@@ -43,6 +51,14 @@ export class FakeApi {
       listRuns: async () => world.detail?.runs ?? [],
       metricSeries: async ({ runIds, keys }: { runIds: number[]; keys: string[] }) => this.series(runIds, keys),
       listModels: async () => [],
+      compareRuns: async () => ({ runs: world.compare ?? [] }),
+      replayIndex: async () => {
+        if (!world.replays) throw new ApiError('not_found', 'no replays in this bench');
+        return world.replays.index;
+      },
+      getReplay: async ({ id }: { id: number }) => world.replays?.episodes.find((e) => e.id === id) ?? Promise.reject(new ApiError('not_found', `replay ${id} not found`)),
+      getKnowledgeBase: async () => world.kb ?? Promise.reject(new ApiError('not_found', 'no knowledge base in this bench')),
+      listKnowledgeBases: async () => (world.kb ? [world.kb] : []),
       on: <E extends EventName>(event: E, listener: (p: EventMap[E]) => void) => {
         const set = this.listeners.get(event) ?? new Set();
         this.listeners.set(event, set);
@@ -50,7 +66,7 @@ export class FakeApi {
         return () => set.delete(listener as Listener);
       },
     };
-    for (const v of ['deleteExperiment', 'validateSpec', 'createExperiment', 'startExperiment', 'cancelRun', 'cancelExperiment', 'resumeRun', 'getRun', 'metricKeys', 'exportExperiment', 'importExperiment']) {
+    for (const v of ['deleteExperiment', 'validateSpec', 'createExperiment', 'startExperiment', 'cancelRun', 'cancelExperiment', 'resumeRun', 'getRun', 'metricKeys', 'exportExperiment', 'importExperiment', 'metricsCsv', 'importTeacher', 'exportModel']) {
       verbs[v as keyof StudioApi] ??= unsupported(v);
     }
     this.api = verbs as unknown as StudioApi;

@@ -7,6 +7,7 @@
 import {
   API_VERSION,
   ApiError,
+  BINARY_REQUESTS,
   EVENT_NAMES,
   REQUESTS,
   type EventMap,
@@ -16,7 +17,7 @@ import {
   type StudioApi,
   type Unsubscribe,
 } from '../../../electron/api/contract.ts';
-import { API_PREFIX, EVENTS_PATH, FILE_NAME_HEADER, TOKEN_QUERY, type EventMessage } from '../../../electron/api/transport.ts';
+import { API_PREFIX, EVENTS_PATH, FILE_NAME_HEADER, REQUEST_ARGS_HEADER, RESULT_HEADER, TOKEN_QUERY, type EventMessage } from '../../../electron/api/transport.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
 import { apiErrorFromJson } from './errors.ts';
 
@@ -81,13 +82,12 @@ export function createBrowserClient(options: BrowserClientOptions): StudioClient
     let res: Response;
     const url = `${origin}${API_PREFIX}${verb}`;
     try {
-      if (verb === 'importExperiment') {
-        const { fileName, bytes } = input as { fileName: string; bytes: Uint8Array };
-        res = await doFetch(url, {
-          method: 'POST',
-          headers: { ...auth, 'content-type': 'application/octet-stream', [FILE_NAME_HEADER]: encodeURIComponent(fileName) },
-          body: bytes as unknown as BodyInit,
-        });
+      if ((BINARY_REQUESTS as Partial<Record<RequestName, string>>)[verb] === 'request') {
+        // The bytes are the body; the file name and any other argument travel in headers.
+        const { fileName, bytes, ...rest } = input as { fileName: string; bytes: Uint8Array } & Record<string, unknown>;
+        const headers: Record<string, string> = { ...auth, 'content-type': 'application/octet-stream', [FILE_NAME_HEADER]: encodeURIComponent(fileName) };
+        if (Object.keys(rest).length > 0) headers[REQUEST_ARGS_HEADER] = encodeURIComponent(JSON.stringify(rest));
+        res = await doFetch(url, { method: 'POST', headers, body: bytes as unknown as BodyInit });
       } else {
         res = await doFetch(url, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(input ?? {}) });
       }
@@ -95,10 +95,19 @@ export function createBrowserClient(options: BrowserClientOptions): StudioClient
       throw new ApiError('unavailable', `The studio server at ${origin} is not reachable. Is \`distill-studio serve\` still running?`);
     }
     if (!res.ok) throw await errorFromResponse(res, verb);
-    if (verb === 'exportExperiment') {
+    if ((BINARY_REQUESTS as Partial<Record<RequestName, string>>)[verb] === 'response') {
       const bytes = new Uint8Array(await res.arrayBuffer());
-      const fileName = contentDispositionFileName(res.headers.get('content-disposition')) ?? 'experiment.dsx';
-      return { fileName, bytes } satisfies ExportedFile;
+      const fileName = contentDispositionFileName(res.headers.get('content-disposition')) ?? (verb === 'exportExperiment' ? 'experiment.dsx' : 'download');
+      let rest: Record<string, unknown> = {};
+      const extra = res.headers.get(RESULT_HEADER);
+      if (extra) {
+        try {
+          rest = JSON.parse(decodeURIComponent(extra)) as Record<string, unknown>;
+        } catch {
+          throw new ApiError('internal', `${verb}: the server's ${RESULT_HEADER} header is not readable`);
+        }
+      }
+      return { ...rest, fileName, bytes } satisfies ExportedFile;
     }
     return res.json();
   }
