@@ -6,14 +6,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { cleanStaleTemps, tempPathFor } from '../util/safe-output.ts';
 
-let counter = 0;
-
-/** A temporary sibling of `target` that keeps its extension (an ES module must end in .mjs/.js to be imported). */
-export function temporarySibling(target: string): string {
-  const ext = path.extname(target);
-  const base = path.basename(target, ext);
-  return path.join(path.dirname(target), `.${base}.tmp-${process.pid}-${Date.now()}-${++counter}${ext}`);
+/**
+ * A temporary sibling of `target` that keeps its extension (an ES module must end in .mjs/.js to be imported),
+ * named like every other temporary of the studio so that a later write cleans it up if this process is killed.
+ */
+export function temporarySibling(target: string, tag = 'model-export'): string {
+  return tempPathFor(target, tag, { keepExtension: /^\.[A-Za-z0-9]{1,8}$/.test(path.extname(target)) });
 }
 
 export class OutputExistsError extends Error {
@@ -42,6 +42,7 @@ export async function writeChecked<T>(
   const abs = path.resolve(target);
   assertWritable(abs, force);
   fs.mkdirSync(path.dirname(abs), { recursive: true });
+  cleanStaleTemps(path.dirname(abs)); // what a killed export left behind
   const tmp = temporarySibling(abs);
   let aside: string | null = null;
   try {
@@ -57,7 +58,7 @@ export async function writeChecked<T>(
         fs.renameSync(tmp, abs); // atomic replacement of a file
         return result;
       }
-      aside = temporarySibling(`${abs}.replaced`);
+      aside = temporarySibling(abs, 'model-old');
       fs.renameSync(abs, aside);
     }
     fs.renameSync(tmp, abs);

@@ -152,18 +152,27 @@ export function checkOutputFolder(target: string, options: Pick<OutputOptions, '
   return abs;
 }
 
-/** Names of our temporaries: `.NAME.distill-TAG-PID-RANDOM.tmp` (folders and SQLite siblings keep the stem). */
-const TEMP_PATTERN = /^\.(.+)\.distill-([a-z-]+)-(\d+)-([0-9a-f]{8})\.tmp(-journal|-wal|-shm)?$/;
+/**
+ * Names of our temporaries: `.NAME.distill-TAG-PID-RANDOM.tmp`, optionally followed by the target's extension
+ * (an exported ES module must end in .mjs to be imported for its check); SQLite siblings keep the stem.
+ */
+const TEMP_PATTERN = /^\.(.+)\.distill-([a-z-]+)-(\d+)-([0-9a-f]{8})\.tmp(-journal|-wal|-shm|\.[A-Za-z0-9]{1,8})?$/;
 
-/** A fresh temporary path beside `target`, recognisable by cleanStaleTemps and carrying this process's id. */
-export function tempPathFor(target: string, tag: string): string {
+/**
+ * A fresh temporary path beside `target`, recognisable by cleanStaleTemps and carrying this process's id.
+ * With `keepExtension`, the name ends in the target's extension.
+ */
+export function tempPathFor(target: string, tag: string, options: { keepExtension?: boolean } = {}): string {
   if (!/^[a-z-]+$/.test(tag)) throw new Error(`tempPathFor: tag must be lower-case letters and dashes, got ${JSON.stringify(tag)}`);
-  return path.join(path.dirname(target), `.${path.basename(target)}.distill-${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const ext = options.keepExtension ? path.extname(target) : '';
+  if (!/^(\.[A-Za-z0-9]{1,8})?$/.test(ext)) throw new Error(`tempPathFor: cannot keep the extension ${JSON.stringify(ext)} of ${target}`);
+  return path.join(path.dirname(target), `.${path.basename(target)}.distill-${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp${ext}`);
 }
 
 /**
- * Removes our temporaries in `dir` whose process is gone (left by a killed write). Temporaries of live
- * processes, and files that are not ours, are left alone. Returns what was removed.
+ * Removes our temporaries in `dir` whose process is gone (left by a killed write), except a replaced output
+ * moved aside whose target is missing, which is restored. Temporaries of live processes, and files that are not
+ * ours, are left alone. Returns what was removed.
  */
 export function cleanStaleTemps(dir: string, isAlive: (pid: number) => boolean = processIsAlive): string[] {
   let names: string[];
@@ -179,6 +188,17 @@ export function cleanStaleTemps(dir: string, isAlive: (pid: number) => boolean =
     const pid = Number(m[3]);
     if (pid === process.pid || isAlive(pid)) continue;
     const file = path.join(dir, name);
+    // A `…-old` temporary is a replaced output moved aside; a write killed before the new one landed leaves the
+    // target missing, and then the old one is the user's only copy: put it back instead of removing it.
+    const target = path.join(dir, m[1]);
+    if (m[2].endsWith('-old') && !(m[5] ?? '').startsWith('-') && !fs.existsSync(target)) {
+      try {
+        fs.renameSync(file, target);
+      } catch {
+        /* left for the user to see */
+      }
+      continue;
+    }
     try {
       fs.rmSync(file, { recursive: true, force: true });
       removed.push(file);

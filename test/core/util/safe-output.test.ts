@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeChecked } from '../../../core/io/atomic-write.ts';
 import { OutputPathError, canonicalPath, checkOutputFile, cleanStaleTemps, publishFile, sameFile, tempPathFor, writeFileSafely } from '../../../core/util/safe-output.ts';
 
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'safe-output-')));
@@ -77,5 +78,42 @@ describe('safe output paths', () => {
     fs.writeFileSync(live, '');
     expect(cleanStaleTemps(d)).toEqual([]);
     expect(fs.existsSync(live)).toBe(true);
+  });
+
+  it('cleanStaleTemps removes a dead process\'s temporaries (extension kept or not) and puts back a replaced output whose target is missing', () => {
+    const d = path.join(dir, 'dead');
+    fs.mkdirSync(d);
+    const dead = 2 ** 22 + 7; // above Linux's default pid_max: no such process
+    const isAlive = (pid: number) => pid !== dead;
+    const names = {
+      plain: `.a.db.distill-export-${dead}-0123abcd.tmp`,
+      module: `.student.mjs.distill-model-export-${dead}-0123abcd.tmp.mjs`,
+      // The user's old file, moved aside by a --force export killed before the new one landed.
+      aside: `.b.h.distill-model-old-${dead}-0123abcd.tmp.h`,
+      // Moved aside, but the new output did land: the old copy is garbage.
+      replaced: `.c.onnx.distill-model-old-${dead}-0123abcd.tmp.onnx`,
+      notOurs: `.d.tmp.mjs`,
+    };
+    for (const n of Object.values(names)) fs.writeFileSync(path.join(d, n), n);
+    fs.writeFileSync(path.join(d, 'c.onnx'), 'new');
+    expect(tempPathFor(path.join(d, 'student.mjs'), 'model-export', { keepExtension: true })).toMatch(/\/\.student\.mjs\.distill-model-export-\d+-[0-9a-f]{8}\.tmp\.mjs$/);
+    const removed = cleanStaleTemps(d, isAlive).map((f) => path.basename(f)).sort();
+    expect(removed).toEqual([names.replaced, names.module, names.plain].sort());
+    expect(fs.readFileSync(path.join(d, 'b.h'), 'utf8')).toBe(names.aside);
+    expect(fs.readFileSync(path.join(d, 'c.onnx'), 'utf8')).toBe('new');
+    expect(fs.readdirSync(d).sort()).toEqual([names.notOurs, 'b.h', 'c.onnx'].sort());
+  });
+
+  it('a model export cleans what a killed export left in its folder, and checks its output under a name that keeps the extension', async () => {
+    const d = path.join(dir, 'export-out');
+    fs.mkdirSync(d);
+    const left = path.join(d, `.student.mjs.distill-model-export-${2 ** 22 + 9}-0123abcd.tmp.mjs`);
+    fs.writeFileSync(left, 'half a module');
+    let checked = '';
+    await writeChecked(path.join(d, 'student.mjs'), { kind: 'file', bytes: 'export const q = 1;' }, false, (tmp) => {
+      checked = path.basename(tmp);
+    });
+    expect(checked).toMatch(/^\.student\.mjs\.distill-model-export-\d+-[0-9a-f]{8}\.tmp\.mjs$/);
+    expect(fs.readdirSync(d)).toEqual(['student.mjs']);
   });
 });
