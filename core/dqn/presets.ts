@@ -66,22 +66,22 @@ const CLEANRL: PresetConfig = {
 // 3-step returns (nStep 3; Hessel et al. 2018, Rainbow, §3) made the difference on every env.
 const PROJECT: Record<EnvId, PresetConfig> = {
   'CartPole-v1': {
-    // 1-step: seeds 1-10 ended at 478, 500, 500, 279, 500, 439, 500, 500, 500, 500 (twice the budget: still 7 of
-    // seeds 1-20 under 475); 3-step: seeds 1-20 all ≥ 475 (worst 494.4), ~5 s each.
+    // 1-step: 16 of seeds 1-20 reach 475 (seed 4: 278.8, 6: 438.7, 16: 227.6, 17: 185.1); 3-step: 20 of 20
+    // (worst 494.4), ~3 s each.
     ...ZOO['CartPole-v1'], hiddenSizes: [64, 64], nStep: 3,
     evalEvery: 2500, evalEpisodes: 20, keepBest: true, stopAtThreshold: false,
   },
   'Acrobot-v1': {
     // One update per 4 transitions instead of the Zoo's 4: a quarter of the updates, same returns here.
-    // 1-step: 19 of seeds 1-20 reach −100 (seed 5: −103.7); 3-step: 20 of 20 (worst −92.8), ~10 s each.
+    // 1-step: 19 of seeds 1-20 reach −100 (seed 5: −103.7); 3-step: 20 of 20 (worst −92.8), 5-10 s each.
     ...ZOO['Acrobot-v1'], hiddenSizes: [64, 64], gradientSteps: 1, nStep: 3,
     evalEvery: 5000, evalEpisodes: 20, keepBest: true, stopAtThreshold: false,
   },
   'MountainCar-v0': {
     // Double DQN, 150k steps, a validation every 2500 steps and the best validated weights kept. On 64-64 with
-    // 1-step returns 2 of seeds 1-20 reached −110 (seeds 1-5: −127.3, −113.5, −127.4, −109.1, −145.1); 3-step
-    // returns on 64-64: 19 of 20 (seed 16: −139.8; seed 2 −113.7 on the plain wasm engine); 3-step on 128-128:
-    // every seed tried reaches about −98, on both engines, ~1 min each.
+    // 1-step returns 1 of seeds 1-5 reached −110 (−127.3, −113.5, −127.4, −109.1, −145.1); 3-step
+    // returns on 64-64: 19 of 20 (seed 16: −139.8); 3-step on 128-128: seeds 1-5 and 8-20 all between −97.8 and
+    // −99.9, ~1 min each.
     ...ZOO['MountainCar-v0'], hiddenSizes: [128, 128], doubleDqn: true, totalSteps: 150_000, nStep: 3,
     evalEvery: 2500, evalEpisodes: 20, keepBest: true, stopAtThreshold: false,
   },
