@@ -10,6 +10,8 @@
  *   npm run bench                          everything
  *   npm run bench -- --only perf           the peer comparison alone (seeds 1,2,3)
  *   npm run bench -- --only perf --quick   a quick look (seed 1, batch 128 only)
+ *   npm run bench -- --only teacher --envs MountainCar-v0 --seeds 1,2,3,4,5   teacher reliability per seed
+ *   npm run bench -- --only teacher --envs Acrobot-v1 --seeds 1,2,3 --override '{"nStep":1}'   a preset variant
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +21,7 @@ import { presetConfig } from '../core/dqn/presets.ts';
 import { ReplayBuffer } from '../core/dqn/replay-buffer.ts';
 import { TdLearner } from '../core/dqn/td-learner.ts';
 import { trainTeacher } from '../core/dqn/train-teacher.ts';
-import { ENV_IDS, VectorEnv, createEnv } from '../core/envs/index.ts';
+import { ENV_IDS, VectorEnv, createEnv, type EnvId } from '../core/envs/index.ts';
 import { episodeSeeds, evaluatePolicy } from '../core/eval/evaluate.ts';
 import { selectBackend, type BackendName } from '../core/nn/backend.ts';
 import { QNetwork } from '../core/nn/q-network.ts';
@@ -27,7 +29,7 @@ import { Rng } from '../core/util/rng.ts';
 import { APP_VERSION } from '../core/version.ts';
 
 const { values: flags } = parseArgs({
-  options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' }, peer: { type: 'string' } },
+  options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, seeds: { type: 'string' }, envs: { type: 'string' }, override: { type: 'string' }, peer: { type: 'string' } },
   allowPositionals: false,
 });
 const SECTIONS = ['perf', 'train-step', 'forward', 'env', 'retrieval', 'db', 'jobs', 'studio', 'soak', 'teacher', 'sweep', 'ui', 'import', 'export'] as const;
@@ -193,27 +195,37 @@ if (only.has('soak')) {
 }
 
 if (only.has('teacher')) {
-  const rows: Row[] = [];
+  // Teacher reliability: the default preset per env and seed, its 20-episode test return against the env's
+  // threshold, and the wall-clock a user waits (README "Results"). `--envs` picks envs (default CartPole-v1);
+  // `--override '{"nStep":1}'` changes preset fields, to compare a preset with a variant of it.
+  const override = flags.override === undefined ? {} : (JSON.parse(flags.override) as Record<string, unknown>);
+  const envs = (flags.envs ?? 'CartPole-v1').split(',');
+  for (const env of envs) if (!(ENV_IDS as readonly string[]).includes(env)) throw new Error(`--envs: unknown env "${env}"; known: ${ENV_IDS.join(', ')}`);
   const seeds = (flags.seeds ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
-  for (const seed of seeds) {
-    const config = { ...presetConfig('CartPole-v1', 'default'), env: 'CartPole-v1' as const, seed };
-    const t0 = performance.now();
-    const r = await trainTeacher(config);
-    const wall = (performance.now() - t0) / 1000;
-    const ev = evaluatePolicy('CartPole-v1', (o, b) => r.network.act(o, b), episodeSeeds(20));
-    rows.push({
-      env: 'CartPole-v1',
-      seed,
-      preset: 'default',
-      'threshold step': r.thresholdStep,
-      'time to threshold s (train)': r.thresholdSeconds === null ? null : Number(r.thresholdSeconds.toFixed(1)),
-      'wall s (full run)': Number(wall.toFixed(1)),
-      'updates/s': Math.round(r.gradientSteps / r.trainSeconds),
-      'test return (20 ep)': `${ev.mean.toFixed(1)} ± ${ev.std.toFixed(1)}`,
-    });
-    r.network.dispose();
+  for (const env of envs as EnvId[]) {
+    const rows: Row[] = [];
+    for (const seed of seeds) {
+      const config = { ...presetConfig(env, 'default'), ...override, env, seed };
+      const t0 = performance.now();
+      const r = await trainTeacher(config);
+      const wall = (performance.now() - t0) / 1000;
+      const ev = evaluatePolicy(env, (o, b) => r.network.act(o, b), episodeSeeds(20));
+      rows.push({
+        env,
+        seed,
+        preset: flags.override === undefined ? 'default' : `default + ${flags.override}`,
+        'threshold step': r.thresholdStep,
+        'time to threshold s (train)': r.thresholdSeconds === null ? null : Number(r.thresholdSeconds.toFixed(1)),
+        'kept step': r.selectedStep,
+        'wall s (full run)': Number(wall.toFixed(1)),
+        'updates/s': Math.round(r.gradientSteps / r.trainSeconds),
+        'test return (20 ep)': `${ev.mean.toFixed(1)} ± ${ev.std.toFixed(1)}`,
+        'reaches threshold': ev.mean >= r.rewardThreshold ? 'yes' : `no (< ${r.rewardThreshold})`,
+      });
+      r.network.dispose();
+    }
+    table(`${env} default teacher: threshold and wall-clock per seed (validation mean ≥ threshold, eval time excluded from time to threshold)`, rows);
   }
-  table('CartPole-v1 teacher time-to-threshold (validation mean ≥ 475, eval time excluded)', rows);
 }
 
 if (only.has('sweep')) {

@@ -142,7 +142,7 @@ export async function createExperimentRuns(db: StudioDb, spec: ExperimentSpec, o
         runs.push({ runId: run.id, deps: [teacher.id] });
       };
       for (const s of plan.students) add('student', s.name, { kind: 'student', teacherRunId: teacher.id, config: s.config, evalEpisodes, replays }, s.config.seed);
-      for (const b of plan.baselines) add('baseline', b.name, { kind: 'baseline', teacherRunId: teacher.id, config: b.config, evalEpisodes, replays }, b.config.seed);
+      for (const b of plan.baselines) add('baseline', b.name, { kind: 'baseline', teacherRunId: teacher.id, config: b.config, evalEpisodes, replays, stopAtScore: b.stopAtScore }, b.config.seed);
       return { experimentId: experiment.id, teacherRunId: teacher.id, runs };
     });
   } finally {

@@ -8,7 +8,7 @@ import { openStudio } from '../../electron/service/studio.ts';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function experiment(name: string, teacherOverrides: Record<string, unknown>) {
+function experiment(name: string, teacherOverrides: Record<string, unknown>, baselines: unknown = true) {
   return parseExperimentSpec({
     version: 1,
     name,
@@ -16,7 +16,7 @@ function experiment(name: string, teacherOverrides: Record<string, unknown>) {
     teacher: { train: { preset: 'default', seed: 1, overrides: { totalSteps: 2000, evalEvery: 1000, evalEpisodes: 2, ...teacherOverrides } } },
     knowledgeBase: { steps: 500 },
     students: [{ hiddenSizes: [4], steps: 200, evalEvery: 100, evalEpisodes: 2 }],
-    baselines: true,
+    baselines,
     seeds: [1],
     evaluation: { episodes: 2, replays: 1 },
   });
@@ -51,6 +51,17 @@ describe('job runner', () => {
       await studio.close();
     }
   }, 120_000);
+
+  it("hands a spec's baselines.stopAtScore to its baseline jobs", async () => {
+    const studio = openStudio({ dbFile, poolSize: 1 });
+    try {
+      const created = await studio.createFromSpec(experiment('stop', {}, { budgetFactor: 2, stopAtScore: 0.9 }), { start: false });
+      const baseline = studio.db.runs.list({ experimentId: created.experimentId }).find((r) => r.role === 'baseline')!;
+      expect((baseline.config as { job: unknown }).job).toMatchObject({ kind: 'baseline', stopAtScore: 0.9, config: { totalSteps: 1000 } });
+    } finally {
+      await studio.close();
+    }
+  });
 
   it('a NaN loss fails the run with a clear message, and its dependents fail without running', async () => {
     const studio = openStudio({ dbFile, poolSize: 1 });

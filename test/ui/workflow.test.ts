@@ -92,7 +92,9 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
     await field(page, 'students.1.steps').fill('400');
     await field(page, 'name').fill('UI test: tiny CartPole');
     await field(page, 'teacher.train.overrides.hiddenSizes').fill('16, 16');
-    await field(page, 'teacher.train.overrides.totalSteps').fill('3000');
+    // 4,000 steps: with the default preset's 3-step returns a 3,000-step teacher of seed 1 is not yet clear of the
+    // random policy by the margin normalised scores need (return 41 against 22), a 4,000-step one is (219).
+    await field(page, 'teacher.train.overrides.totalSteps').fill('4000');
     await page.getByRole('button', { name: /All DQN settings/ }).click();
     await field(page, 'teacher.train.overrides.learningStarts').fill('200');
     await field(page, 'teacher.train.overrides.evalEvery').fill('500');
@@ -157,6 +159,11 @@ describe.skipIf(missing !== null)('studio in Chromium (browser mode)', () => {
     await shotTall(page, 'monitor-completed');
     const detail = await serve.call('getExperiment', { id });
     expect(detail.bestStudentScore).not.toBeNull();
+    // A teacher of 4,000 steps may end below CartPole's 475: the monitor says so exactly when the service does.
+    const teacherRun = await serve.call('getRun', { runId: Number(await teacher.getAttribute('data-run-id')) });
+    const below = page.locator('[data-testid="below-threshold"]');
+    if (teacherRun.result?.reachedThreshold === false) expect(await below.textContent()).toMatch(/Below threshold:.*under CartPole-v1's reward threshold 475\.0;\s+students distilled from it learn an unsolved policy/s);
+    else expect(await below.count()).toBe(0);
 
     // The list shows it with its best student's score.
     await page.getByRole('link', { name: 'Experiments', exact: true }).first().click();

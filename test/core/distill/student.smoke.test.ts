@@ -121,8 +121,10 @@ describe('student checkpoints', () => {
 describe('an α = 1 student is the DQN baseline', () => {
   // The env's default preset on the student's network (Huber, clipping at 10, hard target every 10
   // transitions, random warm-up, ε 1 → 0.04), as a baseline, and as a student with α = 1 (no soft loss).
+  // One-step returns: a student's TD loss bootstraps from the next state (the preset's 3-step returns are the
+  // teacher's and the from-scratch baselines').
   const preset = presetConfig('CartPole-v1', 'default');
-  const dqn = (steps: number) => parseDqnConfig({ ...preset, env: 'CartPole-v1', seed: 5, hiddenSizes: [8], totalSteps: steps, learningStarts: 100, trainFreq: 4, gradientSteps: 1, evalEvery: 0, keepBest: false });
+  const dqn = (steps: number) => parseDqnConfig({ ...preset, env: 'CartPole-v1', seed: 5, hiddenSizes: [8], totalSteps: steps, learningStarts: 100, trainFreq: 4, gradientSteps: 1, evalEvery: 0, keepBest: false, nStep: 1 });
   const student = (steps: number) =>
     resolveStudentConfig({
       hiddenSizes: [8], method: 'teacher', mode: 'online', alpha: 1, steps, hardError: 'huber', maxGradNorm: preset.maxGradNorm, doubleDqn: preset.doubleDqn,
