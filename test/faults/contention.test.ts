@@ -134,7 +134,8 @@ describe('a large import beside a training writer', () => {
       expect(imp.error).toBeUndefined();
       expect(w.error).toBeUndefined();
       expect(w.written).toBe(8000);
-      expect(imp.stats.transactions).toBeGreaterThan(3);
+      // Chunked: more than one transaction (how many depends on the machine's speed, commits come every ~150 ms).
+      expect(imp.stats.transactions).toBeGreaterThan(1);
       // No transaction of the import held the lock for more than a quarter of the busy timeout.
       expect(imp.stats.longestTransactionMs).toBeLessThan(BUSY_TIMEOUT_MS / 4);
     });
