@@ -41,7 +41,7 @@ export interface ExperimentPlan {
 }
 
 /** A from-scratch DQN baseline: the env's default preset on the student's architecture and env-step budget. */
-export function baselineConfig(env: DqnConfig['env'], hiddenSizes: number[], steps: number, seed: number): DqnConfig {
+export function baselineConfig(env: DqnConfig['env'], hiddenSizes: number[], steps: number, seed: number, overrides: Partial<DqnConfig> = {}): DqnConfig {
   const preset = presetConfig(env, 'default');
   return parseDqnConfig({
     ...preset,
@@ -52,6 +52,7 @@ export function baselineConfig(env: DqnConfig['env'], hiddenSizes: number[], ste
     learningStarts: Math.min(preset.learningStarts, Math.floor(steps / 10)),
     // The preset's validation period (at least ~10 per run), so the time to a score is measured as finely as the students'.
     evalEvery: Math.max(500, Math.min(preset.evalEvery, Math.round(steps / 10))),
+    ...overrides, // the user's recipe changes win, the two derived fields included
   });
 }
 
@@ -79,10 +80,10 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
 
   const baselines: PlannedBaseline[] = [];
   if (spec.baselines !== false) {
-    const b = typeof spec.baselines === 'object' ? spec.baselines : { steps: undefined, budgetFactor: 1, stopAtScore: null };
+    const b = typeof spec.baselines === 'object' ? spec.baselines : { steps: undefined, budgetFactor: 1, stopAtScore: null, overrides: {} };
     for (const { sizes, steps: used } of budgets.values()) {
       const steps = b.steps ?? Math.round(used * b.budgetFactor);
-      for (const seed of spec.seeds) baselines.push({ name: `baseline ${sizes.join('-')} · seed ${seed}`, config: baselineConfig(spec.env, sizes, steps, seed), stopAtScore: b.stopAtScore });
+      for (const seed of spec.seeds) baselines.push({ name: `baseline ${sizes.join('-')} · seed ${seed}`, config: baselineConfig(spec.env, sizes, steps, seed, b.overrides), stopAtScore: b.stopAtScore });
     }
   }
   return { teacher, students, baselines };

@@ -60,6 +60,16 @@ const BaselinesSpec = z
     steps: z.number().int().positive().optional().describe("Env-step budget of every baseline (default: its size's students' env budget × budgetFactor)."),
     budgetFactor: z.number().positive().max(100).default(1).describe("Multiple of the students' env-step budget (ignored when steps is given)."),
     stopAtScore: z.number().gt(0).max(2).nullable().default(null).describe('Stop a baseline once a validation reaches this normalised score (null: train the whole budget).'),
+    /**
+     * DQN config fields that change the baselines' recipe (the default preset's), e.g. { "nStep": 1 } to make a
+     * baseline the same algorithm as an α = 1 student, whose TD loss is one-step. Size, budget and seed come
+     * from the plan.
+     */
+    overrides: DqnConfigSchema.omit({ env: true, seed: true, hiddenSizes: true, totalSteps: true })
+      .partial()
+      .strict()
+      .default({})
+      .describe("DQN config fields changing the baselines' recipe (default preset), e.g. {\"nStep\": 1}."),
   })
   .strict()
   .superRefine((b, ctx) => {

@@ -35,6 +35,13 @@ describe('planExperiment', () => {
     expect(plan.baselines[4].config.totalSteps).toBe(3000); // the live-teacher online student used no KB
   });
 
+  it("baselines follow the default preset (3-step returns) unless overrides change the recipe, e.g. one-step like an α = 1 student's TD loss", () => {
+    expect(plan.baselines[0].config.nStep).toBe(3);
+    const p = planExperiment(parseExperimentSpec({ version: 2, name: 'o', env: 'CartPole-v1', teacher: { model: 'm' }, knowledgeBase: { steps: 1000 }, students: [{ hiddenSizes: [4], method: 'supervised' }], baselines: { overrides: { nStep: 1, evalEvery: 700 } } }));
+    expect(p.baselines[0].config).toMatchObject({ nStep: 1, evalEvery: 700, hiddenSizes: [4], totalSteps: 1000 });
+    expect(() => parseExperimentSpec({ version: 2, name: 'o', env: 'CartPole-v1', teacher: { model: 'm' }, students: [{ hiddenSizes: [4] }], baselines: { overrides: { hiddenSizes: [9] } } })).toThrow(/baselines\.overrides/);
+  });
+
   it('baselines can get a multiple of that budget and stop at a normalised score', () => {
     const p = planExperiment(parseExperimentSpec({ version: 2, name: 'q', env: 'CartPole-v1', teacher: { model: 'm' }, knowledgeBase: { steps: 1000 }, students: [{ hiddenSizes: [4], method: 'retrieval', steps: 2000 }], baselines: { budgetFactor: 10, stopAtScore: 0.95 } }));
     expect(p.baselines[0].config.totalSteps).toBe(30_000);
