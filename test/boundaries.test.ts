@@ -71,6 +71,24 @@ describe('module boundaries (STYLE.md §5)', () => {
     expect(bad).toEqual([]);
   });
 
+  it("the renderer's bundle pulls no tfjs: what the API contract and transport import at run time (type-only imports erased) reaches neither @tensorflow nor core/nn", () => {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = fs.readFileSync(file, 'utf8').replace(/(?:import|export)\s+type\s[^;]*?from\s+['"][^'"]+['"]/g, '');
+      for (const spec of importsOf(text)) {
+        if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec));
+        else packages.add(spec);
+      }
+    };
+    for (const entry of ['electron/api/contract.ts', 'electron/api/transport.ts']) visit(path.join(root, entry));
+    expect([...packages].filter((p) => p.startsWith('@tensorflow/'))).toEqual([]);
+    expect([...seen].map((f) => path.relative(root, f)).filter((f) => f.startsWith('core/nn/'))).toEqual([]);
+    expect(seen.has(path.join(root, 'core/distill/config.ts'))).toBe(true); // the walk does follow the contract into core/
+  });
+
   it('the renderer check sees a violation (core/, db/, electron internals, Node built-ins) and allows the contract', () => {
     const file = path.join(root, 'renderer', 'views', 'X.svelte');
     const text = `<script lang="ts">

@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import { ENV_IDS, type EnvId } from '../envs/index.ts';
 import { configErrorFromZod } from '../training/errors.ts';
-import { SOFT_LOSSES, TEMPERED_SOFT_LOSSES } from './losses.ts';
+import { SOFT_LOSSES, TEMPERED_SOFT_LOSSES } from './soft-loss-names.ts';
 
 const posInt = z.number().int().positive();
 const unit = z.number().min(0).max(1);

@@ -20,10 +20,9 @@
  */
 import { tf, type Tensor1D, type Tensor2D } from '../nn/tf.ts';
 
-export type SoftLoss = 'kl' | 'kl-two-sided' | 'mse' | 'nll';
-export const SOFT_LOSSES: readonly SoftLoss[] = ['kl', 'kl-two-sided', 'mse', 'nll'];
-/** The soft losses that read the temperature τ. */
-export const TEMPERED_SOFT_LOSSES: readonly SoftLoss[] = ['kl', 'kl-two-sided'];
+import type { SoftLoss } from './soft-loss-names.ts';
+
+export { SOFT_LOSSES, TEMPERED_SOFT_LOSSES, type SoftLoss } from './soft-loss-names.ts';
 
 /** Per-sample soft losses [B]. qS student Q [B, A]; qT teacher Q targets [B, A]. */
 export function softLossPerSample(kind: SoftLoss, qS: Tensor2D, qT: Tensor2D, options: { tau: number; actionsOneHot?: Tensor2D }): Tensor1D {
