@@ -23,7 +23,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { canonicalPath, checkOutputFile, cleanStaleTemps, processIsAlive, publishFile, removeQuietly, sameFile, tempPathFor, writeFailure } from '../core/util/safe-output.ts';
+import { canonicalPath, checkOutputFile, prepareOutput, processIsAlive, publishFile, removeQuietly, sameFile, tempPathFor, writeFailure } from '../core/util/safe-output.ts';
 import { newLockWaitStats, type LockWaitStats } from './busy-retry.ts';
 import { runChunked, runChunkedAsync, type ChunkStep, type ChunkedWriteOptions, type ChunkedWriteStats } from './chunked-write.ts';
 import { DatabaseOpenError } from './errors.ts';
@@ -456,15 +456,7 @@ export function createTransferRepository(db: Database.Database, ownFile: string)
       const exists = db.prepare('SELECT 1 FROM experiments WHERE id = ?').pluck().get(id);
       if (exists === undefined) throw new Error(`experiments: no experiment with id ${id}`);
       const target = checkOutputFile(file, { force: options.force === true, protect: memory ? [] : [ownFile] });
-      const dir = path.dirname(target);
-      try {
-        fs.mkdirSync(dir, { recursive: true });
-      } catch (err) {
-        throw writeFailure(target, err);
-      }
-      cleanStaleTemps(dir);
-      const replace = fs.existsSync(target);
-      const tmp = tempPathFor(target, 'export');
+      const { tmp, existed: replace } = prepareOutput(target, 'export');
       const counts: Record<string, number> = {};
       let out: Database.Database | null = null;
       try {

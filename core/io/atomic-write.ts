@@ -6,14 +6,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanStaleTemps, tempPathFor } from '../util/safe-output.ts';
+import { prepareOutput, tempPathFor } from '../util/safe-output.ts';
 
 /**
  * A temporary sibling of `target` that keeps its extension (an ES module must end in .mjs/.js to be imported),
  * named like every other temporary of the studio so that a later write cleans it up if this process is killed.
  */
 export function temporarySibling(target: string, tag = 'model-export'): string {
-  return tempPathFor(target, tag, { keepExtension: /^\.[A-Za-z0-9]{1,8}$/.test(path.extname(target)) });
+  return tempPathFor(target, tag, { keepExtension: true });
 }
 
 export class OutputExistsError extends Error {
@@ -41,9 +41,7 @@ export async function writeChecked<T>(
 ): Promise<T> {
   const abs = path.resolve(target);
   assertWritable(abs, force);
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  cleanStaleTemps(path.dirname(abs)); // what a killed export left behind
-  const tmp = temporarySibling(abs);
+  const { tmp } = prepareOutput(abs, 'model-export', { keepExtension: true });
   let aside: string | null = null;
   try {
     if (content.kind === 'file') fs.writeFileSync(tmp, content.bytes, { flag: 'wx' });

@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ENV_IDS, ENV_SPECS, isEnvId } from '../envs/registry.ts';
-import { OutputPathError, cleanStaleTemps, refuseProtected, removeQuietly, tempPathFor, writeFailure, type OutputOptions } from '../util/safe-output.ts';
+import { OutputPathError, prepareOutput, refuseProtected, removeQuietly, tempPathFor, writeFailure, type OutputOptions } from '../util/safe-output.ts';
 import { APP_VERSION } from '../version.ts';
 import { QNetwork, paramShapes, type QNetworkSpec } from './q-network.ts';
 import { tf } from './tf.ts';
@@ -258,14 +258,7 @@ export function saveBundle(dir: string, bundle: EncodedBundle, options: Pick<Out
     mode = 'replace-file';
   }
 
-  const parent = path.dirname(target);
-  try {
-    fs.mkdirSync(parent, { recursive: true });
-  } catch (err) {
-    throw writeFailure(target, err);
-  }
-  cleanStaleTemps(parent);
-  const tmp = tempPathFor(target, 'bundle');
+  const { tmp } = prepareOutput(target, 'bundle');
   const contents: Record<(typeof BUNDLE_FILES)[number], string | Uint8Array> = {
     'model.json': JSON.stringify(bundle.modelJson, null, 1),
     'weights.bin': bundle.weights,

@@ -160,12 +160,12 @@ const TEMP_PATTERN = /^\.(.+)\.distill-([a-z-]+)-(\d+)-([0-9a-f]{8})\.tmp(-journ
 
 /**
  * A fresh temporary path beside `target`, recognisable by cleanStaleTemps and carrying this process's id.
- * With `keepExtension`, the name ends in the target's extension.
+ * With `keepExtension`, the name ends in the target's extension (one of 1-8 letters or digits).
  */
 export function tempPathFor(target: string, tag: string, options: { keepExtension?: boolean } = {}): string {
   if (!/^[a-z-]+$/.test(tag)) throw new Error(`tempPathFor: tag must be lower-case letters and dashes, got ${JSON.stringify(tag)}`);
-  const ext = options.keepExtension ? path.extname(target) : '';
-  if (!/^(\.[A-Za-z0-9]{1,8})?$/.test(ext)) throw new Error(`tempPathFor: cannot keep the extension ${JSON.stringify(ext)} of ${target}`);
+  // Only an extension the cleaner's pattern recognises is kept (an odd one is dropped: the name stays ours).
+  const ext = options.keepExtension && /^\.[A-Za-z0-9]{1,8}$/.test(path.extname(target)) ? path.extname(target) : '';
   return path.join(path.dirname(target), `.${path.basename(target)}.distill-${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp${ext}`);
 }
 
@@ -274,21 +274,29 @@ function fsyncDir(dir: string): void {
 }
 
 /**
+ * The start of every safe write: the target's folder exists (a failure names the target), temporaries a killed
+ * writer left there are cleaned, and a fresh temporary path beside the target. `existed`: whether the target
+ * was there before the write.
+ */
+export function prepareOutput(target: string, tag: string, options: { keepExtension?: boolean } = {}): { dir: string; tmp: string; existed: boolean } {
+  const dir = path.dirname(target);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw writeFailure(target, err);
+  }
+  cleanStaleTemps(dir);
+  return { dir, tmp: tempPathFor(target, tag, options), existed: fs.existsSync(target) };
+}
+
+/**
  * Writes a file atomically and safely: checks the target (checkOutputFile), writes a temporary sibling
  * (`content`, or whatever `write(fd)` writes), fsyncs, and publishes it. On any failure the temporary is
  * removed and the error names the target. Returns the absolute path written.
  */
 export function writeFileSafely(target: string, content: string | Uint8Array | ((fd: number) => void), options: OutputOptions = {}): string {
   const abs = checkOutputFile(target, options);
-  const dir = path.dirname(abs);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw writeFailure(abs, err);
-  }
-  cleanStaleTemps(dir);
-  const existed = fs.existsSync(abs);
-  const tmp = tempPathFor(abs, 'write');
+  const { dir, tmp, existed } = prepareOutput(abs, 'write');
   let fd: number | null = null;
   try {
     fd = fs.openSync(tmp, 'wx');
